@@ -1,0 +1,126 @@
+"""The `playlist-builder` command: global options, lazy command groups, and the one error boundary."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from playlist_builder import __version__
+from playlist_builder.cli.common import AppContext
+from playlist_builder.config import load_settings, sqlite_url
+from playlist_builder.errors import PlaylistBuilderError
+
+# Command name -> "module:attribute". Imported on first use so `--help` and quick commands start fast.
+COMMANDS: dict[str, str] = {
+    "library": "playlist_builder.cli.library:group",
+    "analyze": "playlist_builder.cli.analyze:command",
+    "classify": "playlist_builder.cli.classify:command",
+    "review": "playlist_builder.cli.review:group",
+    "session": "playlist_builder.cli.session:group",
+    "export": "playlist_builder.cli.export:group",
+    "spotify": "playlist_builder.cli.spotify:group",
+    "demo": "playlist_builder.cli.demo:command",
+}
+
+
+class UserFacingError(click.ClickException):
+    """A PlaylistBuilderError shown as one line, keeping its exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _is_verbose() -> bool:
+    ctx = click.get_current_context(silent=True)
+    app = ctx.find_object(AppContext) if ctx else None
+    return bool(app and app.verbose)
+
+
+class BoundaryGroup(click.Group):
+    """The top-level group: loads commands lazily and turns expected errors into one line."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        module = importlib.import_module(module_name)
+        command: click.Command = getattr(module, attribute)
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PlaylistBuilderError as exc:
+            if _is_verbose():
+                traceback.print_exc()
+            raise UserFacingError(str(exc), exc.exit_code) from exc
+        except KeyboardInterrupt:
+            click.echo(
+                "interrupted: work committed so far is kept; run the command again to continue", err=True
+            )
+            ctx.exit(130)
+
+
+@click.group(cls=BoundaryGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="playlist-builder")
+@click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    help="Database URL (default: SQLite in the data dir; env PLAYLIST_BUILDER_DB).",
+)
+@click.option(
+    "--data-dir", type=click.Path(file_okay=False), help="Data folder (env PLAYLIST_BUILDER_DATA_DIR)."
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show details (and tracebacks) of failures.")
+@click.pass_context
+def cli(ctx: click.Context, db_url: str | None, data_dir: str | None, verbose: bool) -> None:
+    """Build lyric-free, arc-shaped music sessions for ketamine-assisted therapy.
+
+    \b
+    Typical workflow:
+      playlist-builder library scan ~/Music/Session
+      playlist-builder analyze
+      playlist-builder classify
+      playlist-builder review list
+      playlist-builder session build --arc iv-infusion --minutes 50
+      playlist-builder export m3u 1 --out session.m3u8
+    """
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s: %(message)s"
+    )
+    settings = load_settings()
+    if data_dir:
+        from pathlib import Path
+
+        new_dir = Path(data_dir)
+        db_default = settings.db_url == sqlite_url(settings.data_dir / "library.sqlite3")
+        settings = settings.with_overrides(data_dir=new_dir)
+        if db_default and not os.environ.get("PLAYLIST_BUILDER_DB"):
+            settings = settings.with_overrides(db_url=sqlite_url(new_dir / "library.sqlite3"))
+    if db_url:
+        settings = settings.with_overrides(db_url=db_url)
+    app = AppContext(settings=settings, verbose=verbose)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+def main() -> None:
+    """Console-script entry point; a closed pipe (e.g. `| head`) exits quietly."""
+    try:
+        cli.main(prog_name="playlist-builder")
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)

@@ -1,0 +1,171 @@
+"""Shared pieces of every command: the app context, shared options, JSON output, progress display."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from playlist_builder.config import Settings
+from playlist_builder.db.library import Library
+from playlist_builder.services.progress import ProgressEvent
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class AppContext:
+    """What every command needs: settings, flags, and the library opened on first use."""
+
+    settings: Settings
+    verbose: bool = False
+    json: bool = False
+    _library: Library | None = field(default=None, repr=False)
+
+    @property
+    def library(self) -> Library:
+        """The library database, opened (and migrated) lazily."""
+        if self._library is None:
+            self._library = Library.open(self.settings.db_url)
+        return self._library
+
+    def close(self) -> None:
+        """Release the database, if it was opened."""
+        if self._library is not None:
+            self._library.close()
+            self._library = None
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def json_option(func: F) -> F:
+    """`--json`: machine-readable output instead of tables (sets `app.json`)."""
+
+    def callback(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        if value:
+            ctx.ensure_object(AppContext).json = True  # type: ignore[arg-type]
+        return value
+
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        expose_value=False,
+        callback=callback,
+        help="Print machine-readable JSON.",
+    )(func)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if hasattr(value, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return asdict(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def echo_json(obj: Any) -> None:
+    """Print `obj` as indented JSON (enums, dates, paths and dataclasses handled)."""
+    click.echo(json.dumps(obj, default=_json_default, ensure_ascii=False, indent=2))
+
+
+def format_duration(seconds: float | None) -> str:
+    """`m:ss` (or `h:mm:ss`) for a number of seconds; `?` when unknown."""
+    if seconds is None:
+        return "?"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def echo_table(headers: list[str], rows: list[list[Any]]) -> None:
+    """Print a plain, aligned text table."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for index, row in enumerate(cells):
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        if index == 0:
+            click.echo("  ".join("-" * width for width in widths))
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr."""
+    click.echo(f"warning: {message}", err=True)
+
+
+@contextmanager
+def progress_reporter(label: str) -> Iterator[Callable[[ProgressEvent], None]]:
+    """A progress callback: a bar with count and current item on a terminal, plain lines otherwise."""
+    if sys.stderr.isatty():
+        with _BarReporter(label) as reporter:
+            yield reporter
+    else:
+        yield _LineReporter(label)
+
+
+class _LineReporter:
+    """Progress as plain lines on stderr, at most one per 10% (logs stay short)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.last_decile = -1
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if event.message:
+            click.echo(f"{self.label}: {event.message}", err=True)
+        if not event.total:
+            return
+        decile = int(10 * event.done / event.total)
+        if decile != self.last_decile:
+            self.last_decile = decile
+            click.echo(f"{self.label}: {event.done}/{event.total}", err=True)
+
+
+class _BarReporter:
+    """Progress as a click bar showing count and the current item."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+        self.done = 0
+
+    def __enter__(self) -> _BarReporter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if event.message:
+            click.echo(f"{self.label}: {event.message}", err=True)
+        if event.total is None:
+            return
+        if self.bar is None or self.bar.length != event.total:
+            if self.bar is not None:
+                self.bar.render_finish()
+            self.bar = click.progressbar(
+                length=event.total, label=self.label, file=sys.stderr, show_pos=True, item_show_func=str
+            )
+            self.done = 0
+        self.bar.current_item = (event.item or "")[-40:]
+        self.bar.update(max(0, event.done - self.done))
+        self.done = event.done

@@ -1,0 +1,202 @@
+"""Conversions between ORM rows / JSON and the frozen model types."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, fields
+from typing import Any
+
+from playlist_builder.db.schema import ClassificationRow, OverrideRow, SessionRow, TrackRow
+from playlist_builder.model import (
+    AmplitudeBeat,
+    BinauralBeat,
+    BrainwaveBand,
+    Category,
+    Classification,
+    Evidence,
+    Features,
+    LyricsStatus,
+    Override,
+    OverrideAction,
+    PlanItem,
+    SessionPlan,
+    Source,
+    Track,
+)
+
+TRACK_COLUMNS = (
+    "title",
+    "artist",
+    "album_artist",
+    "album",
+    "genre",
+    "composer",
+    "track_number",
+    "duration_s",
+    "sample_rate",
+    "channels",
+    "isrc",
+    "bpm",
+    "comment",
+    "has_embedded_lyrics",
+    "has_lrc_sidecar",
+    "file_format",
+    "size",
+    "mtime",
+    "missing",
+    "scan_error",
+    "explicit",
+    "spotify_uri",
+    "linked_track_id",
+    "curated_library",
+    "curated_note",
+)
+
+
+def track_identity(source: Source | str, root_id: int | None, source_key: str) -> str:
+    """The unique identity string of a track row (source, root and key in one value)."""
+    return f"{Source(source).value}:{root_id if root_id is not None else ''}:{source_key}"
+
+
+def track_from_row(row: TrackRow) -> Track:
+    """A frozen Track from its row."""
+    values = {name: getattr(row, name) for name in TRACK_COLUMNS}
+    return Track(
+        id=row.id,
+        source=Source(row.source),
+        source_key=row.source_key,
+        root_path=row.root.path if row.root is not None else None,
+        curated_category=Category(row.curated_category) if row.curated_category else None,
+        **values,
+    )
+
+
+def apply_track_to_row(row: TrackRow, track: Track) -> None:
+    """Copy a Track's metadata onto its row."""
+    for name in TRACK_COLUMNS:
+        if name == "linked_track_id" and track.linked_track_id is None:
+            continue  # a rescan must not drop a link made by matching
+        if name == "spotify_uri" and track.spotify_uri is None and track.source is not Source.SPOTIFY:
+            continue
+        setattr(row, name, getattr(track, name))
+    row.curated_category = track.curated_category.value if track.curated_category else None
+
+
+def _finite(value: Any) -> Any:
+    """JSON cannot hold inf/nan: store them as None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def features_to_json(features: Features) -> dict[str, Any]:
+    """A JSON-safe dict of Features."""
+    return _finite(asdict(features))
+
+
+def features_from_json(data: dict[str, Any]) -> Features:
+    """Features rebuilt from `features_to_json` output (unknown keys ignored, missing ones defaulted)."""
+    known = {f.name for f in fields(Features)}
+    values = {k: v for k, v in data.items() if k in known}
+    for name in ("integrated_lufs", "true_peak_dbtp"):
+        if values.get(name) is None:
+            values[name] = -math.inf
+    if values.get("binaural"):
+        b = values["binaural"]
+        values["binaural"] = BinauralBeat(
+            carrier_hz=b["carrier_hz"], beat_hz=b["beat_hz"], band=BrainwaveBand(b["band"]), share=b["share"]
+        )
+    if values.get("amplitude_beat"):
+        a = values["amplitude_beat"]
+        values["amplitude_beat"] = AmplitudeBeat(
+            kind=a["kind"],
+            carrier_hz=a["carrier_hz"],
+            rate_hz=a["rate_hz"],
+            band=BrainwaveBand(a["band"]),
+            share=a["share"],
+        )
+    values["vocal_windows"] = tuple(values.get("vocal_windows") or ())
+    values["sampling_plan"] = tuple(tuple(w) for w in values.get("sampling_plan") or ())
+    for name in ("nature_parts", "tags"):
+        values[name] = {k: (v if v is not None else 0.0) for k, v in (values.get(name) or {}).items()}
+    return Features(**values)
+
+
+def evidence_to_json(evidence: Evidence) -> dict[str, Any]:
+    """A JSON dict of one Evidence."""
+    return asdict(evidence)
+
+
+def evidence_from_json(data: dict[str, Any]) -> Evidence:
+    """An Evidence from its JSON dict."""
+    return Evidence(
+        source=data["source"],
+        aspect=data["aspect"],
+        claim=str(data["claim"]),
+        weight=float(data["weight"]),
+        detail=data.get("detail", ""),
+    )
+
+
+def classification_from_row(row: ClassificationRow) -> Classification:
+    """A frozen Classification from its row."""
+    return Classification(
+        category=Category(row.category),
+        secondary_category=Category(row.secondary_category) if row.secondary_category else None,
+        lyrics=LyricsStatus(row.lyrics),
+        energy=row.energy,
+        energy_estimated=row.energy_estimated,
+        confidence=row.confidence,
+        rules_version=row.rules_version,
+        reasons=tuple(evidence_from_json(r) for r in row.reasons or ()),
+        review_reasons=tuple(row.review_reasons or ()),
+    )
+
+
+def override_from_row(row: OverrideRow) -> Override:
+    """A frozen Override from its row."""
+    return Override(
+        id=row.id,
+        track_id=row.track_id,
+        action=OverrideAction(row.action),
+        category=Category(row.category) if row.category else None,
+        note=row.note,
+        created_at=row.created_at,
+        undone_at=row.undone_at,
+    )
+
+
+def session_from_row(row: SessionRow) -> SessionPlan:
+    """A frozen SessionPlan from its row and items."""
+    items = tuple(
+        PlanItem(
+            position=item.position,
+            track_id=item.track_id,
+            phase=item.phase,
+            start_s=item.start_s,
+            duration_s=item.duration_s,
+            crossfade_in_s=item.crossfade_in_s,
+            crossfade_out_s=item.crossfade_out_s,
+            energy=item.energy,
+            category=Category(item.category),
+            reason=item.reason,
+            costs=dict(item.costs or {}),
+        )
+        for item in row.items
+    )
+    return SessionPlan(
+        id=row.id,
+        name=row.name,
+        arc_name=row.arc,
+        target_minutes=row.target_minutes,
+        seed=row.seed,
+        patient_code=row.patient_code,
+        items=items,
+        total_s=row.total_s,
+        costs=dict(row.costs or {}),
+        created_at=row.created_at,
+    )

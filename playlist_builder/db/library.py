@@ -1,0 +1,597 @@
+"""The `Library` facade: the only code that opens database sessions and transactions."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, delete, event, select, update
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from playlist_builder.db import convert
+from playlist_builder.db.migrate import upgrade_to_head
+from playlist_builder.db.schema import (
+    ClassificationRow,
+    FeaturesRow,
+    LookupRow,
+    OverrideRow,
+    RootRow,
+    SessionItemRow,
+    SessionRow,
+    SyncRow,
+    TrackRow,
+    utcnow,
+)
+from playlist_builder.errors import DatabaseError, NotFoundError
+from playlist_builder.model import (
+    Classification,
+    Features,
+    Override,
+    SessionPlan,
+    Source,
+    Track,
+)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # two commands at once wait for each other instead of failing
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What an incremental rescan compares: a stored file's size, mtime and missing flag."""
+
+    track_id: int
+    size: int | None
+    mtime: float | None
+    missing: bool
+
+
+@dataclass(frozen=True)
+class AnalysisState:
+    """What decides whether a file must be analysed again."""
+
+    analyzer_version: str
+    file_size: int | None
+    file_mtime: float | None
+    has_error: bool
+
+
+@dataclass(frozen=True)
+class SyncRecord:
+    """One export or sync of a session."""
+
+    id: int
+    session_id: int
+    kind: str
+    target: str
+    external_id: str | None
+    snapshot: str | None
+    details: dict[str, Any]
+    created_at: datetime
+
+
+def normalise_db_url(url: str) -> str:
+    """Pick the psycopg 3 driver for PostgreSQL URLs given without one."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _enable_sqlite_pragmas(engine: Engine) -> None:
+    """WAL, a busy timeout and foreign keys on every SQLite connection."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def _redact(url: str) -> str:
+    """A database URL safe to show: the password replaced."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+class Library:
+    """The track library in a database: every read and write goes through its methods."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> Library:
+        """Open (creating and upgrading as needed) the database at a SQLAlchemy URL."""
+        url = normalise_db_url(url)
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+            db_path = Path(url.removeprefix("sqlite:///"))
+            try:
+                db_path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(f"cannot create the database folder {db_path.parent}: {exc}") from exc
+        try:
+            engine = create_engine(url, connect_args=cls._connect_args(url))
+        except (SQLAlchemyError, ValueError, ImportError) as exc:
+            raise DatabaseError(f"cannot use database URL {_redact(url)}: {exc}") from exc
+        if engine.dialect.name == "sqlite":
+            _enable_sqlite_pragmas(engine)
+        try:
+            if migrate:
+                upgrade_to_head(engine)
+            else:
+                with engine.connect():
+                    pass
+        except OperationalError as exc:
+            engine.dispose()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise DatabaseError(f"cannot open database {_redact(url)}: {reason}") from exc
+        return cls(engine)
+
+    @staticmethod
+    def _connect_args(url: str) -> dict[str, Any]:
+        if url.startswith("sqlite"):
+            return {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        if url.startswith("postgresql"):
+            return {"connect_timeout": 10}
+        return {}
+
+    def close(self) -> None:
+        """Release every connection."""
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work is committed on success and rolled back on any error."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except SQLAlchemyError as exc:
+            session.rollback()
+            raise DatabaseError(f"database error: {str(exc).splitlines()[0]}") from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    # --- roots -------------------------------------------------------------------------------------
+
+    def add_root(self, path: str) -> int:
+        """Register a library root (idempotent) and return its id."""
+        with self.transaction() as s:
+            row = s.scalar(select(RootRow).where(RootRow.path == path))
+            if row is None:
+                row = RootRow(path=path)
+                s.add(row)
+                s.flush()
+            return row.id
+
+    def roots(self) -> list[tuple[int, str]]:
+        """All registered roots as (id, path)."""
+        with self.transaction() as s:
+            return [(r.id, r.path) for r in s.scalars(select(RootRow).order_by(RootRow.id))]
+
+    def touch_root(self, root_id: int) -> None:
+        """Record that a root was just scanned."""
+        with self.transaction() as s:
+            s.execute(update(RootRow).where(RootRow.id == root_id).values(last_scan_at=utcnow()))
+
+    # --- tracks ------------------------------------------------------------------------------------
+
+    def file_facts(self, root_id: int) -> dict[str, FileFacts]:
+        """Stored size/mtime/missing of every track under a root, by relative path."""
+        stmt = select(
+            TrackRow.source_key, TrackRow.id, TrackRow.size, TrackRow.mtime, TrackRow.missing
+        ).where(TrackRow.root_id == root_id)
+        with self.transaction() as s:
+            return {
+                key: FileFacts(tid, size, mtime, missing)
+                for key, tid, size, mtime, missing in s.execute(stmt)
+            }
+
+    def upsert_tracks(self, tracks: Iterable[Track], root_id: int | None = None) -> list[int]:
+        """Insert or update tracks by identity (source, root, key) in one transaction; return ids."""
+        ids: list[int] = []
+        with self.transaction() as s:
+            for track in tracks:
+                identity = convert.track_identity(track.source, root_id, track.source_key)
+                row = s.scalar(select(TrackRow).where(TrackRow.identity == identity))
+                if row is None:
+                    row = TrackRow(
+                        identity=identity,
+                        source=track.source.value,
+                        source_key=track.source_key,
+                        root_id=root_id,
+                    )
+                    s.add(row)
+                convert.apply_track_to_row(row, track)
+                s.flush()
+                ids.append(row.id)
+        return ids
+
+    def set_missing(self, track_ids: Iterable[int], missing: bool) -> int:
+        """Mark tracks missing (or back again); never deletes, so decisions about them survive."""
+        ids = list(track_ids)
+        if not ids:
+            return 0
+        with self.transaction() as s:
+            s.execute(
+                update(TrackRow).where(TrackRow.id.in_(ids)).values(missing=missing, updated_at=utcnow())
+            )
+        return len(ids)
+
+    def set_link(
+        self, track_id: int, *, linked_track_id: int | None = None, spotify_uri: str | None = None
+    ) -> None:
+        """Link a track to a local file row and/or a Spotify URI (matching results)."""
+        with self.transaction() as s:
+            row = s.get(TrackRow, track_id)
+            if row is None:
+                raise NotFoundError(f"no track with id {track_id}")
+            if linked_track_id is not None:
+                row.linked_track_id = linked_track_id
+            if spotify_uri is not None:
+                row.spotify_uri = spotify_uri
+
+    def get_track(self, track_id: int) -> Track | None:
+        """One track by id, or None."""
+        with self.transaction() as s:
+            row = s.get(TrackRow, track_id)
+            return convert.track_from_row(row) if row is not None else None
+
+    def require_track(self, track_id: int) -> Track:
+        """One track by id; NotFoundError when there is none."""
+        track = self.get_track(track_id)
+        if track is None:
+            raise NotFoundError(f"no track with id {track_id}")
+        return track
+
+    def find_track_by_path(self, path: str | Path) -> Track | None:
+        """The local track whose absolute path is `path`, if any."""
+        target = Path(path).absolute()
+        for root_id, root_path in self.roots():
+            root = Path(root_path)
+            if target == root or root in target.parents:
+                key = "." if target == root else target.relative_to(root).as_posix()
+                identity = convert.track_identity(Source.LOCAL, root_id, key)
+                with self.transaction() as s:
+                    row = s.scalar(select(TrackRow).where(TrackRow.identity == identity))
+                    if row is not None:
+                        return convert.track_from_row(row)
+        return None
+
+    def find_track(self, source: Source, source_key: str, root_id: int | None = None) -> Track | None:
+        """A track by its identity parts."""
+        identity = convert.track_identity(source, root_id, source_key)
+        with self.transaction() as s:
+            row = s.scalar(select(TrackRow).where(TrackRow.identity == identity))
+            return convert.track_from_row(row) if row is not None else None
+
+    def list_tracks(
+        self,
+        *,
+        source: Source | None = None,
+        root_id: int | None = None,
+        missing: bool | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> list[Track]:
+        """Tracks matching the filters, in id order."""
+        stmt = select(TrackRow).order_by(TrackRow.id)
+        if source is not None:
+            stmt = stmt.where(TrackRow.source == source.value)
+        if root_id is not None:
+            stmt = stmt.where(TrackRow.root_id == root_id)
+        if missing is not None:
+            stmt = stmt.where(TrackRow.missing == missing)
+        if ids is not None:
+            stmt = stmt.where(TrackRow.id.in_(list(ids)))
+        with self.transaction() as s:
+            return [convert.track_from_row(r) for r in s.scalars(stmt)]
+
+    # --- features ----------------------------------------------------------------------------------
+
+    def analysis_state(self) -> dict[int, AnalysisState]:
+        """Per analysed track: analyser version and the file facts it was computed from."""
+        stmt = select(
+            FeaturesRow.track_id,
+            FeaturesRow.analyzer_version,
+            FeaturesRow.file_size,
+            FeaturesRow.file_mtime,
+            FeaturesRow.error,
+        )
+        with self.transaction() as s:
+            return {
+                tid: AnalysisState(version, size, mtime, error is not None)
+                for tid, version, size, mtime, error in s.execute(stmt)
+            }
+
+    def save_features(
+        self,
+        track_id: int,
+        features: Features | None,
+        *,
+        error: str | None = None,
+        file_size: int | None,
+        file_mtime: float | None,
+        analyzer_version: str,
+    ) -> None:
+        """Store (replacing) the analysis of one track, or the reason it failed."""
+        with self.transaction() as s:
+            row = s.get(FeaturesRow, track_id) or FeaturesRow(track_id=track_id)
+            row.analyzer_version = analyzer_version
+            row.file_size = file_size
+            row.file_mtime = file_mtime
+            row.error = error
+            row.analysed_at = utcnow()
+            if features is not None:
+                row.data = convert.features_to_json(features)
+                row.energy = features.energy
+                lufs = features.integrated_lufs
+                row.integrated_lufs = lufs if lufs == lufs and abs(lufs) != float("inf") else None
+                row.vocal_probability = features.vocal_probability
+            else:
+                row.data = None
+                row.energy = row.integrated_lufs = row.vocal_probability = None
+            s.add(row)
+
+    def get_features(self, track_id: int) -> Features | None:
+        """The stored features of a track (None if never analysed or analysis failed)."""
+        return self.features_for([track_id]).get(track_id)
+
+    def features_error(self, track_id: int) -> str | None:
+        """Why a track's analysis failed, if it did."""
+        with self.transaction() as s:
+            row = s.get(FeaturesRow, track_id)
+            return row.error if row is not None else None
+
+    def features_for(self, track_ids: Sequence[int] | None = None) -> dict[int, Features]:
+        """Stored features by track id (all tracks when `track_ids` is None)."""
+        stmt = select(FeaturesRow.track_id, FeaturesRow.data).where(FeaturesRow.data.is_not(None))
+        if track_ids is not None:
+            stmt = stmt.where(FeaturesRow.track_id.in_(list(track_ids)))
+        with self.transaction() as s:
+            return {tid: convert.features_from_json(data) for tid, data in s.execute(stmt)}
+
+    # --- classifications ---------------------------------------------------------------------------
+
+    def save_classification(self, track_id: int, classification: Classification, *, input_hash: str) -> None:
+        """Store (replacing) the engine's verdict on a track; overrides are untouched."""
+        with self.transaction() as s:
+            row = s.get(ClassificationRow, track_id) or ClassificationRow(track_id=track_id)
+            row.category = classification.category.value
+            row.secondary_category = (
+                classification.secondary_category.value if classification.secondary_category else None
+            )
+            row.lyrics = classification.lyrics.value
+            row.energy = classification.energy
+            row.energy_estimated = classification.energy_estimated
+            row.confidence = classification.confidence
+            row.reasons = [convert.evidence_to_json(e) for e in classification.reasons]
+            row.review_reasons = list(classification.review_reasons)
+            row.rules_version = classification.rules_version
+            row.input_hash = input_hash
+            row.classified_at = utcnow()
+            s.add(row)
+
+    def get_classification(self, track_id: int) -> Classification | None:
+        """The stored verdict on a track, if any."""
+        return self.classifications([track_id]).get(track_id)
+
+    def classifications(self, track_ids: Sequence[int] | None = None) -> dict[int, Classification]:
+        """Stored verdicts by track id (all when `track_ids` is None)."""
+        stmt = select(ClassificationRow)
+        if track_ids is not None:
+            stmt = stmt.where(ClassificationRow.track_id.in_(list(track_ids)))
+        with self.transaction() as s:
+            return {r.track_id: convert.classification_from_row(r) for r in s.scalars(stmt)}
+
+    def classification_hashes(self) -> dict[int, str]:
+        """The input hash each stored verdict was computed from (for incremental re-classification)."""
+        with self.transaction() as s:
+            return dict(s.execute(select(ClassificationRow.track_id, ClassificationRow.input_hash)).all())
+
+    # --- overrides ---------------------------------------------------------------------------------
+
+    def add_override(self, override: Override) -> int:
+        """Record a clinician decision; returns its id."""
+        with self.transaction() as s:
+            if s.get(TrackRow, override.track_id) is None:
+                raise NotFoundError(f"no track with id {override.track_id}")
+            row = OverrideRow(
+                track_id=override.track_id,
+                action=override.action.value,
+                category=override.category.value if override.category else None,
+                note=override.note,
+                created_at=override.created_at,
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def undo_override(self, override_id: int, when: datetime | None = None) -> Override:
+        """Revert one decision (kept, marked undone); returns it."""
+        with self.transaction() as s:
+            row = s.get(OverrideRow, override_id)
+            if row is None or row.undone_at is not None:
+                raise NotFoundError(f"no active clinician decision with id {override_id}")
+            row.undone_at = when or utcnow()
+            s.flush()
+            return convert.override_from_row(row)
+
+    def overrides(
+        self, track_ids: Sequence[int] | None = None, *, active_only: bool = True
+    ) -> list[Override]:
+        """Clinician decisions, oldest first."""
+        stmt = select(OverrideRow).order_by(OverrideRow.created_at, OverrideRow.id)
+        if active_only:
+            stmt = stmt.where(OverrideRow.undone_at.is_(None))
+        if track_ids is not None:
+            stmt = stmt.where(OverrideRow.track_id.in_(list(track_ids)))
+        with self.transaction() as s:
+            return [convert.override_from_row(r) for r in s.scalars(stmt)]
+
+    # --- look-up cache -----------------------------------------------------------------------------
+
+    def get_lookup(self, service: str, key: str) -> tuple[str, dict[str, Any] | None, datetime] | None:
+        """A cached service answer as (status, payload, fetched_at), or None."""
+        with self.transaction() as s:
+            row = s.scalar(select(LookupRow).where(LookupRow.service == service, LookupRow.key == key))
+            return (row.status, row.payload, row.fetched_at) if row is not None else None
+
+    def put_lookup(self, service: str, key: str, status: str, payload: dict[str, Any] | None) -> None:
+        """Cache a service answer (replacing an older one)."""
+        with self.transaction() as s:
+            row = s.scalar(select(LookupRow).where(LookupRow.service == service, LookupRow.key == key))
+            if row is None:
+                row = LookupRow(service=service, key=key)
+                s.add(row)
+            row.status = status
+            row.payload = payload
+            row.fetched_at = utcnow()
+
+    # --- sessions ----------------------------------------------------------------------------------
+
+    def save_session(self, plan: SessionPlan, params: dict[str, Any] | None = None) -> int:
+        """Store a session plan with its items; returns the new session id."""
+        with self.transaction() as s:
+            row = SessionRow(
+                name=plan.name or f"{plan.arc_name} {plan.target_minutes:g} min",
+                arc=plan.arc_name,
+                target_minutes=plan.target_minutes,
+                seed=plan.seed,
+                patient_code=plan.patient_code,
+                total_s=plan.total_s,
+                costs=dict(plan.costs),
+                params=dict(params or {}),
+            )
+            if plan.created_at is not None:
+                row.created_at = plan.created_at
+            row.items = [
+                SessionItemRow(
+                    position=item.position,
+                    track_id=item.track_id,
+                    phase=item.phase,
+                    start_s=item.start_s,
+                    duration_s=item.duration_s,
+                    crossfade_in_s=item.crossfade_in_s,
+                    crossfade_out_s=item.crossfade_out_s,
+                    energy=item.energy,
+                    category=item.category.value,
+                    reason=item.reason,
+                    costs=dict(item.costs),
+                )
+                for item in plan.items
+            ]
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def get_session(self, session_id: int) -> SessionPlan:
+        """A saved session; NotFoundError if there is none with that id."""
+        with self.transaction() as s:
+            row = s.get(SessionRow, session_id)
+            if row is None:
+                raise NotFoundError(f"no session with id {session_id} (see `playlist-builder session list`)")
+            return convert.session_from_row(row)
+
+    def session_params(self, session_id: int) -> dict[str, Any]:
+        """The build parameters a session was saved with."""
+        with self.transaction() as s:
+            row = s.get(SessionRow, session_id)
+            if row is None:
+                raise NotFoundError(f"no session with id {session_id}")
+            return dict(row.params or {})
+
+    def list_sessions(
+        self, *, patient_code: str | None = None, limit: int | None = None
+    ) -> list[SessionPlan]:
+        """Saved sessions, newest first."""
+        stmt = select(SessionRow).order_by(SessionRow.created_at.desc(), SessionRow.id.desc())
+        if patient_code is not None:
+            stmt = stmt.where(SessionRow.patient_code == patient_code)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self.transaction() as s:
+            return [convert.session_from_row(r) for r in s.scalars(stmt)]
+
+    def recent_patient_track_ids(self, patient_code: str, sessions: int) -> list[int]:
+        """Track ids used in a patient's last `sessions` sessions (newest session first)."""
+        ids: list[int] = []
+        for plan in self.list_sessions(patient_code=patient_code, limit=sessions):
+            ids.extend(item.track_id for item in plan.items)
+        return ids
+
+    def delete_session(self, session_id: int) -> None:
+        """Remove a session and its items and sync records."""
+        with self.transaction() as s:
+            s.execute(delete(SessionRow).where(SessionRow.id == session_id))
+
+    # --- syncs -------------------------------------------------------------------------------------
+
+    def record_sync(
+        self,
+        session_id: int,
+        kind: str,
+        target: str,
+        *,
+        external_id: str | None = None,
+        snapshot: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> int:
+        """Record that a session was exported or synced somewhere."""
+        with self.transaction() as s:
+            row = SyncRow(
+                session_id=session_id,
+                kind=kind,
+                target=target,
+                external_id=external_id,
+                snapshot=snapshot,
+                details=dict(details or {}),
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def syncs(self, session_id: int, *, kind: str | None = None) -> list[SyncRecord]:
+        """A session's exports and syncs, newest first."""
+        stmt = select(SyncRow).where(SyncRow.session_id == session_id)
+        if kind is not None:
+            stmt = stmt.where(SyncRow.kind == kind)
+        stmt = stmt.order_by(SyncRow.created_at.desc(), SyncRow.id.desc())
+        with self.transaction() as s:
+            return [
+                SyncRecord(
+                    r.id,
+                    r.session_id,
+                    r.kind,
+                    r.target,
+                    r.external_id,
+                    r.snapshot,
+                    dict(r.details or {}),
+                    r.created_at,
+                )
+                for r in s.scalars(stmt)
+            ]
+
+
+def content_hash(*parts: object) -> str:
+    """A stable short hash of some values (for input hashes of incremental stages)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(repr(part).encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    return digest.hexdigest()[:32]

@@ -1,0 +1,142 @@
+"""Scan use-case: register library roots and bring their tracks up to date, incrementally."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playlist_builder.db.library import Library
+from playlist_builder.errors import InputError
+from playlist_builder.model import Track
+from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
+from playlist_builder.sources.local import FoundFile, TagReadError, WalkProblem, read_track, walk_audio_files
+
+# Files are written to the database in batches: an interrupted scan keeps every finished batch, and a
+# rerun skips those files because their size and mtime are then on record.
+BATCH_SIZE = 200
+
+
+@dataclass
+class ScanReport:
+    """What a scan did, for the summary line and `--json`."""
+
+    roots: list[str] = field(default_factory=list)
+    seen: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    marked_missing: int = 0
+    returned: int = 0
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        """How many files or folders could not be read."""
+        return len(self.problems)
+
+
+def scan_paths(library: Library, paths: list[str], *, progress: ProgressCallback | None = None) -> ScanReport:
+    """Register each path as a root and scan it; raises InputError for a missing path or no audio at all."""
+    roots = [_validate_root(path) for path in paths]
+    scan_report = ScanReport()
+    for root in roots:
+        _scan_root(library, root, scan_report, progress)
+    if scan_report.seen == 0:
+        where = ", ".join(roots)
+        raise InputError(f"no audio files found in {where} (looked for mp3, flac, ogg, opus, m4a, wav, aiff)")
+    return scan_report
+
+
+def rescan_all(library: Library, *, progress: ProgressCallback | None = None) -> ScanReport:
+    """Scan every registered root again (roots that vanished mark their tracks missing)."""
+    scan_report = ScanReport()
+    for _root_id, root in library.roots():
+        _scan_root(library, root, scan_report, progress)
+    return scan_report
+
+
+def _validate_root(path: str) -> str:
+    absolute = os.path.abspath(os.path.expanduser(path))
+    if not os.path.exists(absolute):
+        raise InputError(f"no such file or folder: {path}")
+    if not (os.path.isdir(absolute) or os.path.isfile(absolute)):
+        raise InputError(f"not a file or folder: {path}")
+    return absolute
+
+
+def _scan_root(library: Library, root: str, out: ScanReport, progress: ProgressCallback | None) -> None:
+    root_id = library.add_root(root)
+    out.roots.append(root)
+    known = library.file_facts(root_id)
+    found: list[FoundFile] = []
+    unreadable_dirs: list[str] = []
+    for item in walk_audio_files(root):
+        if isinstance(item, WalkProblem):
+            out.problems.append((item.path, item.reason))
+            if os.path.lexists(item.path):  # a root that is gone entirely means its files are missing
+                unreadable_dirs.append(item.path)
+        else:
+            found.append(item)
+    seen_keys: set[str] = set()
+    batch: list[Track] = []
+    returned_ids: list[int] = []
+    total = len(found)
+    for index, file in enumerate(found, start=1):
+        seen_keys.add(file.relative)
+        out.seen += 1
+        facts = known.get(file.relative)
+        if facts is not None and facts.size == file.size and facts.mtime == file.mtime:
+            out.unchanged += 1
+            if facts.missing:
+                returned_ids.append(facts.track_id)
+        else:
+            try:
+                track = read_track(file)
+            except TagReadError as exc:
+                out.problems.append((file.path, str(exc)))
+                track = _unreadable_track(file, str(exc))
+            batch.append(track)
+            if facts is None:
+                out.added += 1
+            else:
+                out.updated += 1
+                if facts.missing:
+                    out.returned += 1
+        report(progress, ProgressEvent(done=index, total=total, item=file.relative))
+        if len(batch) >= BATCH_SIZE:
+            library.upsert_tracks(batch, root_id)
+            batch = []
+    if batch:
+        library.upsert_tracks(batch, root_id)
+    out.returned += library.set_missing(returned_ids, False)
+    vanished = [
+        facts.track_id
+        for key, facts in known.items()
+        if key not in seen_keys and not facts.missing and not _under_any(root, key, unreadable_dirs)
+    ]
+    out.marked_missing += library.set_missing(vanished, True)
+    library.touch_root(root_id)
+
+
+def _unreadable_track(file: FoundFile, reason: str) -> Track:
+    """A row for a file that could not be read: kept (with its reason) so it is listed, never used."""
+    from playlist_builder.model import Source
+
+    return Track(
+        source=Source.LOCAL,
+        source_key=file.relative,
+        title=Path(file.path).stem,
+        size=file.size,
+        mtime=file.mtime,
+        scan_error=reason,
+        has_lrc_sidecar=file.has_lrc_sidecar,
+    )
+
+
+def _under_any(root: str, key: str, directories: list[str]) -> bool:
+    """Whether a stored file lies under a folder this scan could not read (so it is not 'missing')."""
+    if not directories:
+        return False
+    absolute = os.path.join(root, key)
+    return any(absolute == d or absolute.startswith(d.rstrip(os.sep) + os.sep) for d in directories)
