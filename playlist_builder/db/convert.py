@@ -6,7 +6,7 @@ import math
 from dataclasses import asdict, fields
 from typing import Any
 
-from playlist_builder.db.schema import ClassificationRow, OverrideRow, SessionRow, TrackRow
+from playlist_builder.db.schema import ClassificationRow, OverrideRow, SessionRow, TrackRow, utcnow
 from playlist_builder.model import (
     AmplitudeBeat,
     BinauralBeat,
@@ -80,6 +80,22 @@ def apply_track_to_row(row: TrackRow, track: Track) -> None:
             continue
         setattr(row, name, getattr(track, name))
     row.curated_category = track.curated_category.value if track.curated_category else None
+
+
+def new_track_values(track: Track, identity: str, root_id: int | None) -> dict[str, Any]:
+    """Column values of a new track row (for a bulk insert)."""
+    now = utcnow()
+    values: dict[str, Any] = {name: getattr(track, name) for name in TRACK_COLUMNS}
+    values.update(
+        identity=identity,
+        source=track.source.value,
+        source_key=track.source_key,
+        root_id=root_id,
+        curated_category=track.curated_category.value if track.curated_category else None,
+        added_at=now,
+        updated_at=now,
+    )
+    return values
 
 
 def _finite(value: Any) -> Any:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playlist_builder.db.library import Library
+from playlist_builder.db.library import FileFacts, Library
 from playlist_builder.errors import InputError
 from playlist_builder.model import Track
 from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
@@ -15,6 +19,10 @@ from playlist_builder.sources.local import FoundFile, TagReadError, WalkProblem,
 # Files are written to the database in batches: an interrupted scan keeps every finished batch, and a
 # rerun skips those files because their size and mtime are then on record.
 BATCH_SIZE = 200
+# Below this many files to read, starting worker processes costs more than it saves.
+PARALLEL_READ_THRESHOLD = 400
+MAX_READ_WORKERS = 4
+READ_CHUNK = 32
 
 
 @dataclass
@@ -78,31 +86,32 @@ def _scan_root(library: Library, root: str, out: ScanReport, progress: ProgressC
                 unreadable_dirs.append(item.path)
         else:
             found.append(item)
-    seen_keys: set[str] = set()
-    batch: list[Track] = []
+    seen_keys = {file.relative for file in found}
+    out.seen += len(found)
+    to_read: list[tuple[FoundFile, FileFacts | None]] = []
     returned_ids: list[int] = []
-    total = len(found)
-    for index, file in enumerate(found, start=1):
-        seen_keys.add(file.relative)
-        out.seen += 1
+    for file in found:
         facts = known.get(file.relative)
         if facts is not None and facts.size == file.size and facts.mtime == file.mtime:
             out.unchanged += 1
             if facts.missing:
                 returned_ids.append(facts.track_id)
         else:
-            try:
-                track = read_track(file)
-            except TagReadError as exc:
-                out.problems.append((file.path, str(exc)))
-                track = _unreadable_track(file, str(exc))
-            batch.append(track)
-            if facts is None:
-                out.added += 1
-            else:
-                out.updated += 1
-                if facts.missing:
-                    out.returned += 1
+            to_read.append((file, facts))
+    batch: list[Track] = []
+    total = len(to_read)
+    results = _read_all([file for file, _ in to_read])
+    for index, ((file, facts), outcome) in enumerate(zip(to_read, results, strict=False), start=1):
+        if isinstance(outcome, str):
+            out.problems.append((file.path, outcome))
+            outcome = _unreadable_track(file, outcome)
+        batch.append(outcome)
+        if facts is None:
+            out.added += 1
+        else:
+            out.updated += 1
+            if facts.missing:
+                out.returned += 1
         report(progress, ProgressEvent(done=index, total=total, item=file.relative))
         if len(batch) >= BATCH_SIZE:
             library.upsert_tracks(batch, root_id)
@@ -117,6 +126,32 @@ def _scan_root(library: Library, root: str, out: ScanReport, progress: ProgressC
     ]
     out.marked_missing += library.set_missing(vanished, True)
     library.touch_root(root_id)
+
+
+def read_or_reason(file: FoundFile) -> Track | str:
+    """Read one file's tags; a string is the reason it could not be read."""
+    try:
+        return read_track(file)
+    except TagReadError as exc:
+        return str(exc)
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+
+
+def _read_all(files: list[FoundFile]) -> Iterator[Track | str]:
+    """Read tags in order; large scans use one worker process per core (mutagen is CPU-bound Python)."""
+    workers = min(os.cpu_count() or 1, MAX_READ_WORKERS)
+    if len(files) < PARALLEL_READ_THRESHOLD or workers < 2:
+        yield from (read_or_reason(file) for file in files)
+        return
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding database connections
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_sigint)
+    try:
+        yield from pool.map(read_or_reason, files, chunksize=READ_CHUNK)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _unreadable_track(file: FoundFile, reason: str) -> Track:

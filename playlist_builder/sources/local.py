@@ -6,7 +6,6 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import mutagen
@@ -173,7 +172,7 @@ def read_track(found: FoundFile) -> Track:
     if length <= 0:
         raise TagReadError("no audio stream (zero length; truncated or damaged file)")
     tags = _extract_tags(audio.tags)
-    file_name_title = Path(found.path).stem
+    file_name_title = os.path.splitext(os.path.basename(found.path))[0]
     return Track(
         source=Source.LOCAL,
         source_key=found.relative,

@@ -1,0 +1,103 @@
+"""Scan throughput: first scan vs a bare `mutagen.File` loop, and rescan vs first scan (prints figures).
+
+Run: .venv/bin/python benchmarks/scan_speed.py [N_FILES]   (default 5000 small tagged files, mixed formats)
+Targets: first scan >= 70% of the bare loop's throughput; unchanged rescan >= 10x faster than the first scan.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import mutagen
+import numpy as np
+import soundfile as sf
+from mutagen.flac import FLAC
+from mutagen.id3 import ID3, TIT2, TPE1
+from mutagen.oggvorbis import OggVorbis
+from mutagen.wave import WAVE
+
+from playlist_builder.db.library import Library
+from playlist_builder.services.scan import scan_paths
+
+FORMATS = (
+    ("flac", "FLAC", "PCM_16"),
+    ("ogg", "OGG", "VORBIS"),
+    ("mp3", "MP3", "MPEG_LAYER_III"),
+    ("wav", "WAV", "PCM_16"),
+)
+
+
+def make_library(root: Path, count: int) -> list[Path]:
+    """Write `count` tiny tagged files: one template per format, copied and re-tagged."""
+    rate = 22050
+    tone = (0.1 * np.sin(2 * np.pi * 220 * np.arange(rate // 5) / rate)).astype(np.float32)
+    templates = {}
+    for ext, fmt, subtype in FORMATS:
+        path = root / f"template.{ext}"
+        sf.write(str(path), tone, rate, format=fmt, subtype=subtype)
+        templates[ext] = path
+    files = []
+    for index in range(count):
+        ext = FORMATS[index % len(FORMATS)][0]
+        folder = root / "lib" / f"album{index // 50:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"träck {index:05d}.{ext}"
+        shutil.copyfile(templates[ext], path)
+        title, artist = f"Titel {index} ☁", f"Künstler {index % 37}"
+        if ext == "flac":
+            audio = FLAC(str(path))
+            audio["title"], audio["artist"] = title, artist
+            audio.save()
+        elif ext == "ogg":
+            audio = OggVorbis(str(path))
+            audio["title"], audio["artist"] = title, artist
+            audio.save()
+        elif ext == "wav":
+            audio = WAVE(str(path))
+            audio.add_tags()
+            audio.tags.add(TIT2(encoding=3, text=title))
+            audio.tags.add(TPE1(encoding=3, text=artist))
+            audio.save()
+        else:
+            tags = ID3()
+            tags.add(TIT2(encoding=3, text=title))
+            tags.add(TPE1(encoding=3, text=artist))
+            tags.save(str(path))
+        files.append(path)
+    return files
+
+
+def main() -> None:
+    """Generate the library, time the bare loop, the first scan and the rescan, print the ratios."""
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        t0 = time.perf_counter()
+        files = make_library(root, count)
+        print(f"generated {count} files in {time.perf_counter() - t0:.1f} s")
+        library = Library.open(f"sqlite:///{root / 'bench.sqlite3'}")
+        t0 = time.perf_counter()
+        for path in files:
+            mutagen.File(path)
+        bare = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        scan_paths(library, [str(root / "lib")])
+        first = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        report = scan_paths(library, [str(root / "lib")])
+        rescan = time.perf_counter() - t0
+        assert report.unchanged == count
+        print(f"bare mutagen.File loop: {bare:.2f} s ({count / bare:.0f} files/s)")
+        print(f"first scan:             {first:.2f} s ({count / first:.0f} files/s)")
+        print(f"unchanged rescan:       {rescan:.2f} s ({count / rescan:.0f} files/s)")
+        print(f"first-scan throughput vs bare loop: {bare / first:.0%} (target >= 70%)")
+        print(f"rescan speed-up over first scan:    {first / rescan:.1f}x (target >= 10x)")
+        library.close()
+
+
+if __name__ == "__main__":
+    main()
