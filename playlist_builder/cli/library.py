@@ -228,3 +228,68 @@ def _print_track(view: dict[str, Any]) -> None:
         click.echo(f"  needs review: {line}")
     for decision in view.get("overrides") or ():
         click.echo(f"  clinician: {decision}")
+
+
+@group.command("import-curated")
+@click.argument("name", required=False)
+@click.option(
+    "--spotify/--no-spotify",
+    "use_spotify",
+    default=None,
+    help="Also match entries on Spotify (default: when signed in).",
+)
+@json_option
+@pass_app
+def import_curated_command(app: AppContext, name: str | None, use_spotify: bool | None) -> None:
+    """Load the curated starter lists (libraries/*.toml) and link entries to local files or Spotify.
+
+    Curated entries are trusted as lyric-free in their category. Each entry is linked to a local file
+    (same artist and title, length within 3 s) or to a Spotify track when one matches; what stays
+    unmatched is listed.
+
+    \b
+    Example:
+      playlist-builder library import-curated
+      playlist-builder library import-curated minimal --no-spotify
+    """
+    from playlist_builder.services.curated import import_curated
+
+    matcher = _spotify_matcher(app, use_spotify)
+    result = import_curated(app.library, app.settings, name=name, spotify_matcher=matcher)
+    if app.json:
+        echo_json(result.to_dict())
+        return
+    click.echo(
+        f"Imported {result.entries} curated entries from {', '.join(result.libraries)}: "
+        f"{result.added} new, {result.updated} updated, {result.retired} retired; "
+        f"{len(result.linked_local)} linked to local files, {len(result.linked_spotify)} to Spotify."
+    )
+    if result.spotify_error:
+        click.echo(f"warning: Spotify matching stopped: {result.spotify_error}", err=True)
+    for outcome in result.ambiguous:
+        click.echo(
+            f"ambiguous: {outcome.artist} – {outcome.title}: {outcome.local_detail or outcome.spotify_detail}"
+        )
+    if result.unmatched:
+        click.echo(f"{len(result.unmatched)} entries have no local file or Spotify track yet (not playable):")
+        for outcome in result.unmatched:
+            click.echo(f"  {outcome.library}: {outcome.artist} – {outcome.title}  ({outcome.local_detail})")
+
+
+def _spotify_matcher(app: AppContext, use_spotify: bool | None) -> Any:
+    """A Track -> match callable when Spotify is wanted and signed in; None otherwise."""
+    if use_spotify is False:
+        return None
+    from playlist_builder.errors import SpotifyError
+    from playlist_builder.spotify.client import make_client
+    from playlist_builder.spotify.match import match_track
+
+    try:
+        client = make_client(app.settings)
+    except SpotifyError as exc:
+        if use_spotify:
+            raise
+        if app.verbose:
+            click.echo(f"not matching on Spotify: {exc}", err=True)
+        return None
+    return lambda track: match_track(client, track)
