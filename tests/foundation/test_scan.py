@@ -164,18 +164,26 @@ def test_single_file_root_and_symlink_loop(library: Library, tmp_path: Path) -> 
     assert track is not None and track.path == str(single)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can read unreadable folders")
-def test_permission_denied_folder_is_reported(library: Library, tmp_path: Path) -> None:
+def test_permission_denied_folder_is_reported(library: Library, tmp_path: Path, monkeypatch) -> None:
+    import playlist_builder.sources.local as local
+
     root = tmp_path / "lib"
     write_tone(root / "ok.wav")
     locked = root / "locked"
     write_tone(locked / "x.wav")
-    locked.chmod(0)
-    try:
-        result = scan_paths(library, [str(root)])
-    finally:
-        locked.chmod(0o755)
-    assert result.seen == 1 and any("locked" in p for p, _ in result.problems)
+    scan_paths(library, [str(root)])
+    real_scandir = os.scandir
+
+    def refusing_scandir(path):  # type: ignore[no-untyped-def]
+        if str(path) == str(locked):  # what a folder without read permission does (root ignores chmod)
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(local.os, "scandir", refusing_scandir)
+    result = scan_paths(library, [str(root)])
+    assert result.seen == 1
+    assert any(p == str(locked) and "Permission denied" in r for p, r in result.problems)
+    assert result.marked_missing == 0  # unreadable is not gone: decisions about x.wav survive
 
 
 def test_missing_path_and_folder_without_audio_are_input_errors(library: Library, tmp_path: Path) -> None:
