@@ -1,0 +1,337 @@
+"""The search: a depth-first, best-first walk along the session clock, then a swap-improvement pass.
+
+At each step the solver looks at the current phase's pool (a few hundred rows chosen with numpy from
+the whole library) and keeps only tracks that are unused, keep the gentle-transition limits with the
+previous track, and leave a remainder of the phase that can still be filled (a subset-sum look-ahead,
+see `setup._reachable`). It tries the cheapest few in order and backs up when a branch dead-ends,
+within a node budget. A phase closes once its end is within its closing window (+-`phase_aim_s` of
+its nominal time; for the last phase, what the crossfade fit can absorb); the last phase closes only
+when `timing.fit_timing` lands the whole session on time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from playlist_builder.errors import InfeasibleSessionError
+from playlist_builder.model import Arc
+from playlist_builder.sequence.cost import PLAY_UNIT_S, energy_rate, transition_ok, transition_terms
+from playlist_builder.sequence.rules import SequenceRules
+from playlist_builder.sequence.setup import (
+    ADVICE,
+    PIN_LEAD_S,
+    PhaseSetup,
+    Prepared,
+    residual_index,
+    target_at,
+)
+from playlist_builder.sequence.timing import Timing, fit_timing
+
+
+@dataclass(frozen=True)
+class Solution:
+    """Chosen rows in play order, the phase of each, and the fitted timing."""
+
+    rows: tuple[int, ...]
+    phase_of: tuple[int, ...]
+    timing: Timing
+
+
+class _BudgetSpent(Exception):
+    pass
+
+
+class Search:
+    """One depth-first search over a prepared problem."""
+
+    def __init__(self, prepared: Prepared, arc: Arc, rules: SequenceRules) -> None:
+        self.p = prepared
+        self.arc = arc
+        self.rules = rules
+        self.used = np.zeros(len(prepared.table), dtype=bool)
+        self.rows: list[int] = []
+        self.phase_of: list[int] = []
+        self.clock = 0.0  # sum of advances so far: where the next track starts
+        self.nodes = 0
+        self.failure: tuple[int, int, str] = (-1, -1, "")
+        self.solution: Solution | None = None
+
+    def run(self) -> Solution:
+        """The first complete plan found (best-first), or InfeasibleSessionError saying what was short."""
+        # Recursion depth is the number of tracks (a few dozen), far below Python's limit.
+        with contextlib.suppress(_BudgetSpent):
+            self._step(0)
+        if self.solution is None:
+            raise InfeasibleSessionError(self._failure_message())
+        return self.solution
+
+    # --- the walk ------------------------------------------------------------------------------------
+
+    def _step(self, phase: int) -> bool:
+        self.nodes += 1
+        if self.nodes > self.rules.search.node_budget:
+            raise _BudgetSpent
+        setup = self.p.setups[phase]
+        pending = [row for row in setup.pins if not self.used[row]]
+        remaining = setup.end_advance_s - self.clock
+        in_phase = len(self.phase_of) - self.phase_of.index(phase) if phase in self.phase_of else 0
+        closable = setup.close_low_s <= remaining <= setup.close_high_s
+        if not pending and in_phase and closable and self._span_ok(setup, in_phase):
+            return self._close(phase)
+        for row in self._options(setup, remaining, pending):
+            self._push(row, phase)
+            if self._step(phase):
+                return True
+            self._pop()
+        return False
+
+    def _span_ok(self, setup: PhaseSetup, in_phase: int) -> bool:
+        """The phase's own length (not just its end) stays within tolerance, with room for the fit."""
+        if setup.index == len(self.p.setups) - 1:
+            return True  # the last phase's length is settled by `fit_timing` against the total
+        start = float(self.p.advance[self.rows[: len(self.rows) - in_phase]].sum())
+        slack = self.rules.limits.phase_tolerance_s - self.rules.limits.total_tolerance_s
+        return abs(self.clock - start - setup.length_s) <= slack
+
+    def _close(self, phase: int) -> bool:
+        if phase + 1 < len(self.p.setups):
+            return self._step(phase + 1)
+        durations = [float(self.p.table.duration_s[row]) for row in self.rows]
+        shares = [setup.phase.share for setup in self.p.setups]
+        timing = fit_timing(
+            durations, self.phase_of, shares, self.p.target_s, self.p.crossfade_s, self.rules.limits
+        )
+        if timing is None:
+            self._note_failure(phase, "length")
+            return False
+        self.solution = Solution(tuple(self.rows), tuple(self.phase_of), timing)
+        return True
+
+    def _push(self, row: int, phase: int) -> None:
+        self.rows.append(row)
+        self.phase_of.append(phase)
+        self.used[row] = True
+        self.clock += float(self.p.advance[row])
+
+    def _pop(self) -> None:
+        row = self.rows.pop()
+        self.phase_of.pop()
+        self.used[row] = False
+        self.clock -= float(self.p.advance[row])
+
+    def _options(self, setup: PhaseSetup, remaining: float, pending: list[int]) -> list[int]:
+        """Rows to try next, best first: due pins, then the cheapest free tracks, then pins not yet due."""
+        pinned_s = float(self.p.advance[pending].sum()) if pending else 0.0
+        free = remaining - pinned_s
+        due = [row for row in pending if self._pin_due(setup, row, free)]
+        options = [row for row in due if self._fits_after_previous(row)]
+        options += self._free_options(setup, free)
+        options += [row for row in pending if row not in due and self._fits_after_previous(row)]
+        if not options:
+            self._note_failure(setup.index, self._why_stuck(setup, free, pending))
+        return options
+
+    def _pin_due(self, setup: PhaseSetup, row: int, free: float) -> bool:
+        mid = self.clock + float(self.p.advance[row]) / 2
+        return free <= setup.close_high_s or mid >= setup.pin_ideal_mid_s[row] - PIN_LEAD_S
+
+    def _fits_after_previous(self, row: int) -> bool:
+        if not self.rows:
+            return True
+        rows = np.array([row])
+        return bool(self._neighbour_ok(self.rows[-1], rows)[0])
+
+    def _neighbour_ok(self, previous: int, rows: np.ndarray) -> np.ndarray:
+        t = self.p.table
+        return transition_ok(
+            float(t.energy[previous]),
+            t.energy[rows],
+            float(t.loudness_lufs[previous]),
+            t.loudness_lufs[rows],
+            int(t.artist[previous]),
+            t.artist[rows],
+            self.arc,
+        )
+
+    def _length_mask(self, setup: PhaseSetup, free: float) -> np.ndarray:
+        """Pool rows that are unused and leave a remainder the phase can still fill."""
+        advance = self.p.advance[setup.pool]
+        index = residual_index(free - advance, setup.close_low_s)
+        inside = (index >= 0) & (index < setup.reach.size)
+        reachable = np.zeros(setup.pool.size, dtype=bool)
+        reachable[inside] = setup.reach[index[inside]]
+        beyond = index >= setup.reach.size  # more room left than the look-ahead covers: plenty
+        return ~self.used[setup.pool] & (reachable | beyond)
+
+    def _free_options(self, setup: PhaseSetup, free: float) -> list[int]:
+        if free <= setup.close_high_s:
+            return []
+        mask = self._length_mask(setup, free)
+        if self.rows:
+            mask &= self._neighbour_ok(self.rows[-1], setup.pool)
+        rows = setup.pool[mask]
+        if rows.size == 0:
+            return []
+        score = self._scores(setup, rows, setup.static_rate[mask])
+        count = min(self.rules.search.branching, rows.size)
+        best = np.argpartition(score, count - 1)[:count]
+        best = best[np.argsort(score[best], kind="stable")]
+        return [int(row) for row in rows[best]]
+
+    def _scores(self, setup: PhaseSetup, rows: np.ndarray, static_rate: np.ndarray) -> np.ndarray:
+        """Cost per play unit of placing each row next (transition cost spread over its length)."""
+        t = self.p.table
+        middle = self.clock + self.p.advance[rows] / 2
+        rate = energy_rate(t.energy[rows], target_at(setup, middle), self.rules) + static_rate
+        if not self.rows:
+            return rate
+        previous = self.rows[-1]
+        step_e, step_l = transition_terms(
+            float(t.energy[previous]),
+            t.energy[rows],
+            float(t.loudness_lufs[previous]),
+            t.loudness_lufs[rows],
+            self.arc,
+            self.rules,
+        )
+        return rate + (step_e + step_l) * PLAY_UNIT_S / t.duration_s[rows]
+
+    # --- explaining a failure ------------------------------------------------------------------------
+
+    def _why_stuck(self, setup: PhaseSetup, free: float, pending: list[int]) -> str:
+        if pending:
+            return "pins"
+        if free <= setup.close_high_s or not self._length_mask(setup, free).any():
+            return "length"
+        return "transitions"
+
+    def _note_failure(self, phase: int, reason: str) -> None:
+        where = (phase, len(self.rows), reason)
+        if where[:2] > self.failure[:2]:
+            self.failure = where
+
+    def _failure_message(self) -> str:
+        phase_index, _, reason = self.failure
+        if phase_index < 0:
+            return f"the search gave up before finding a plan; {ADVICE}"
+        setup = self.p.setups[phase_index]
+        name, minutes = setup.phase.name, setup.length_s / 60
+        limits, arc = self.rules.limits, self.arc
+        if reason == "length" and phase_index == len(self.p.setups) - 1:
+            return (
+                f"could not fit the session to {_clock(self.p.target_s)} within "
+                f"{limits.total_tolerance_s:g} s: the lengths of the tracks that fit the {name} phase leave "
+                f"a gap crossfades of {limits.crossfade_min_s:g}-{limits.crossfade_max_s:g} s cannot close; "
+                f"{ADVICE}"
+            )
+        if reason == "length":
+            lengths = self.p.table.duration_s[setup.pool]
+            span = f"{_clock(lengths.min())} to {_clock(lengths.max())}" if lengths.size else "nothing"
+            window = setup.close_high_s
+            return (
+                f"could not fill the {name} phase ({minutes:.0f} minutes) to within {window:g} s: "
+                f"the tracks that fit it last {span} and no unused combination adds up; {ADVICE}"
+            )
+        if reason == "pins":
+            return (
+                f"the tracks pinned to the {name} phase cannot follow their neighbours within the gentle-"
+                f"transition limits (energy step at most {arc.max_energy_step:g}, loudness step at most "
+                f"{arc.max_loudness_step_lu:g} LU, no artist twice in a row); pin fewer tracks or other ones"
+            )
+        return (
+            f"could not fill the {name} phase ({minutes:.0f} minutes): every unused track that fits it "
+            f"would break the gentle-transition limits (energy step at most {arc.max_energy_step:g}, "
+            "loudness step at most "
+            f"{arc.max_loudness_step_lu:g} LU, no artist twice in a row); {ADVICE}"
+        )
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(round(float(seconds)), 60)
+    return f"{minutes}:{rest:02d}"
+
+
+def improve(
+    solution: Solution, prepared: Prepared, arc: Arc, rules: SequenceRules, order: Sequence[int]
+) -> Solution:
+    """Swap tracks for unused ones of nearly the same length when that lowers the cost (timing kept valid)."""
+    rows = list(solution.rows)
+    used = np.zeros(len(prepared.table), dtype=bool)
+    used[rows] = True
+    changed = False
+    for _ in range(rules.search.improvement_passes):
+        changed_this_pass = False
+        for position in order:
+            if rows[position] in prepared.pinned_rows:
+                continue
+            better = _better_swap(rows, position, solution, prepared, arc, rules, used)
+            if better is not None:
+                used[rows[position]] = False
+                used[better] = True
+                rows[position] = better
+                changed_this_pass = changed = True
+        if not changed_this_pass:
+            break
+    if not changed:
+        return solution
+    durations = [float(prepared.table.duration_s[row]) for row in rows]
+    shares = [setup.phase.share for setup in prepared.setups]
+    timing = fit_timing(
+        durations, solution.phase_of, shares, prepared.target_s, prepared.crossfade_s, rules.limits
+    )
+    return solution if timing is None else Solution(tuple(rows), solution.phase_of, timing)
+
+
+def _better_swap(
+    rows: list[int],
+    position: int,
+    solution: Solution,
+    prepared: Prepared,
+    arc: Arc,
+    rules: SequenceRules,
+    used: np.ndarray,
+) -> int | None:
+    """The unused pool row that most lowers the local cost at `position`, if any."""
+    setup = prepared.setups[solution.phase_of[position]]
+    current = rows[position]
+    pool = setup.pool
+    close = np.abs(prepared.advance[pool] - prepared.advance[current]) <= rules.search.swap_window_s
+    mask = close & ~used[pool]
+    if not mask.any():
+        return None
+    options = np.concatenate(([current], pool[mask]))
+    static = np.concatenate(([_static_rate_of(setup, prepared, current)], setup.static_rate[mask]))
+    start = float(prepared.advance[rows[:position]].sum())
+    t = prepared.table
+    middle = start + prepared.advance[options] / 2
+    cost = (energy_rate(t.energy[options], target_at(setup, middle), rules) + static) * t.duration_s[options]
+    cost = cost / PLAY_UNIT_S
+    ok = np.ones(options.size, dtype=bool)
+    for neighbour in (position - 1, position + 1):
+        if 0 <= neighbour < len(rows):
+            other = rows[neighbour]
+            args = (
+                float(t.energy[other]),
+                t.energy[options],
+                float(t.loudness_lufs[other]),
+                t.loudness_lufs[options],
+            )
+            ok &= transition_ok(*args, int(t.artist[other]), t.artist[options], arc)
+            step_e, step_l = transition_terms(*args, arc, rules)
+            cost = cost + step_e + step_l
+    if not ok[0]:
+        return None  # never happens for a valid plan; be safe
+    cost[~ok] = np.inf
+    best = int(np.argmin(cost))
+    return int(options[best]) if best != 0 and cost[best] < cost[0] - 1e-6 else None
+
+
+def _static_rate_of(setup: PhaseSetup, prepared: Prepared, row: int) -> float:
+    where = np.flatnonzero(setup.pool == row)
+    if where.size:
+        return float(setup.static_rate[where[0]])
+    return float(prepared.static[row])  # a row outside the pool (a pin): no category term known here

@@ -1,0 +1,219 @@
+"""Session use-cases: build a plan from the library's eligible tracks and save it; show and list plans."""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from playlist_builder.config import Settings
+from playlist_builder.db.library import Library
+from playlist_builder.errors import InfeasibleSessionError, InputError, NotFoundError
+from playlist_builder.model import Arc, Category, Classification, Features, SessionPlan, Source, Track
+from playlist_builder.sequence.arcs import arc_names, load_arc, load_arcs
+from playlist_builder.sequence.candidates import Candidate, Pin
+from playlist_builder.sequence.rules import load_sequence_rules
+from playlist_builder.sequence.solver import build_plan
+from playlist_builder.services.classify import eligible_tracks
+from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
+
+SOURCES = ("any", "local", "spotify")
+# An opaque patient code: 1-32 letters, digits and dashes, with at least one digit. The digit rule
+# keeps a bare name ("Smith", "AnnaK") out of the database; a clinic's codes look like "P-0042".
+PATIENT_CODE = re.compile(r"^(?=.*[0-9])[A-Za-z0-9](?:[A-Za-z0-9-]{0,31})$")
+MAX_SEED = 2**31 - 1  # seeds are stored in a 32-bit column on PostgreSQL
+MAX_NAME_LENGTH = 120
+FEATURES_CHUNK = 500  # ids per query: well under SQLite's limit on bound parameters
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """A saved session with what a person needs to read it: its tracks, arc and build parameters."""
+
+    plan: SessionPlan
+    tracks: dict[int, Track]
+    params: dict[str, Any]
+    arc: Arc | None  # None when the arc file has since been removed
+
+
+def check_patient_code(code: str | None) -> str | None:
+    """The code if it is opaque (see PATIENT_CODE); InputError otherwise. Never echoes the value back."""
+    if code is None or code == "":
+        return None
+    if not PATIENT_CODE.match(code):
+        raise InputError(
+            "the patient code must be an opaque code of 1-32 letters, digits and dashes with at least one "
+            "digit (for example P-0042); never a name"
+        )
+    return code
+
+
+def build_session(
+    library: Library,
+    settings: Settings,
+    *,
+    arc_name: str,
+    minutes: float | None = None,
+    seed: int | None = None,
+    pinned: Sequence[Pin] = (),
+    source: str = "any",
+    patient_code: str | None = None,
+    familiarity: bool = False,
+    name: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> SessionPlan:
+    """Build a session from the eligible tracks, save it, and return it with its id.
+
+    Nothing is saved when the request cannot be met (InfeasibleSessionError says what is short).
+    """
+    arc = load_arc(settings.arcs_dir, arc_name)
+    rules = load_sequence_rules(settings.rules_dir)
+    minutes = arc.default_minutes if minutes is None else float(minutes)
+    code = check_patient_code(patient_code)
+    if source not in SOURCES:
+        raise InputError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+    if seed is None:
+        seed = secrets.randbelow(MAX_SEED)
+    elif not 0 <= seed <= MAX_SEED:
+        raise InputError(f"the seed must be between 0 and {MAX_SEED}")
+    if name is not None and (len(name) > MAX_NAME_LENGTH or not name.strip()):
+        raise InputError(f"the session name must be 1-{MAX_NAME_LENGTH} characters")
+    report(progress, ProgressEvent(message="reading eligible tracks"))
+    candidates = session_candidates(library, source)
+    _check_pins(library, pinned, {c.track_id for c in candidates}, source)
+    history = library.recent_patient_track_ids(code, rules.limits.history_sessions) if code else []
+    report(progress, ProgressEvent(message=f"sequencing {len(candidates)} eligible tracks"))
+    try:
+        plan = build_plan(
+            arc,
+            minutes,
+            candidates,
+            seed=seed,
+            rules=rules,
+            pinned=pinned,
+            history=history,
+            familiarity=familiarity,
+            patient_code=code,
+            name=(name or "").strip() or f"{arc.name} {minutes:g} min",
+        )
+    except InfeasibleSessionError as exc:
+        if source != "any":
+            raise InfeasibleSessionError(
+                f"{exc} (only {source} tracks were considered; --source any widens the choice)"
+            ) from exc
+        raise
+    params = {
+        "arc": arc.name,
+        "minutes": minutes,
+        "seed": seed,
+        "source": source,
+        "pinned": [{"track_id": pin.track_id, "phase": pin.phase} for pin in pinned],
+        "familiarity": familiarity,
+        "rules_version": rules.version,
+        "eligible_tracks": len(candidates),
+        "history_tracks": len(set(history)),
+    }
+    session_id = library.save_session(plan, params)
+    return library.get_session(session_id)
+
+
+def session_candidates(library: Library, source: str = "any") -> list[Candidate]:
+    """The solver's candidates: eligible tracks with their verdict, energy, loudness and tempo."""
+    eligible = [entry for entry in eligible_tracks(library) if _plays_from(entry[0], source)]
+    features = _features(library, [track.id for track, _, _ in eligible if track.source is Source.LOCAL])
+    return [
+        _candidate(
+            track, classification, verdict.category, verdict.secondary_category, features.get(track.id)
+        )
+        for track, classification, verdict in eligible
+        if track.id is not None
+    ]
+
+
+def _features(library: Library, track_ids: list[int | None]) -> dict[int, Features]:
+    """Stored features of many tracks, asked for in chunks (databases limit the size of an IN list)."""
+    ids = [track_id for track_id in track_ids if track_id is not None]
+    found: dict[int, Features] = {}
+    for start in range(0, len(ids), FEATURES_CHUNK):
+        found.update(library.features_for(ids[start : start + FEATURES_CHUNK]))
+    return found
+
+
+def _candidate(
+    track: Track,
+    classification: Classification,
+    category: Category,
+    secondary: Category | None,
+    features: Features | None,
+) -> Candidate:
+    loudness = features.integrated_lufs if features is not None else None
+    tempo = features.tempo_bpm if features is not None and features.tempo_bpm else track.bpm
+    return Candidate(
+        track_id=int(track.id or 0),
+        title=track.title,
+        artist=track.artist or track.album_artist,
+        duration_s=float(track.duration_s or 0.0),
+        category=category,
+        secondary_category=secondary,
+        energy=classification.energy,
+        loudness_lufs=loudness if loudness is not None and math.isfinite(loudness) else None,
+        tempo_bpm=tempo if tempo else None,
+        source=track.source.value,
+    )
+
+
+def _plays_from(track: Track, source: str) -> bool:
+    """Whether a track can play from the chosen source (a curated entry with no file or URI cannot)."""
+    local = track.source is Source.LOCAL or track.linked_track_id is not None
+    spotify = track.source is Source.SPOTIFY or track.spotify_uri is not None
+    if source == "local":
+        return local
+    if source == "spotify":
+        return spotify
+    return local or spotify
+
+
+def _check_pins(library: Library, pinned: Iterable[Pin], candidate_ids: set[int], source: str) -> None:
+    """Say precisely why a pinned track cannot be used, before the solver runs."""
+    for pin in pinned:
+        if pin.track_id in candidate_ids:
+            continue
+        track = library.get_track(pin.track_id)
+        if track is None:
+            raise NotFoundError(f"cannot pin track {pin.track_id}: there is no such track")
+        if source != "any" and not _plays_from(track, source):
+            raise InfeasibleSessionError(
+                f"cannot pin track {pin.track_id} ({track.title!r}): it does not play from {source}"
+            )
+        raise InfeasibleSessionError(
+            f"cannot pin track {pin.track_id} ({track.title!r}): it is not eligible for sessions (it must "
+            "be classified instrumental or approved by a clinician, not banned, not missing, with a known "
+            "length)"
+        )
+
+
+def show_session(library: Library, settings: Settings, session_id: int) -> SessionView:
+    """A saved session with its tracks, its build parameters and its arc (if the arc still exists)."""
+    plan = library.get_session(session_id)
+    tracks = {
+        t.id: t for t in library.list_tracks(ids=[item.track_id for item in plan.items]) if t.id is not None
+    }
+    arc = (
+        load_arc(settings.arcs_dir, plan.arc_name) if plan.arc_name in arc_names(settings.arcs_dir) else None
+    )
+    return SessionView(plan=plan, tracks=tracks, params=library.session_params(session_id), arc=arc)
+
+
+def list_sessions(
+    library: Library, *, patient_code: str | None = None, limit: int | None = None
+) -> list[SessionPlan]:
+    """Saved sessions, newest first (optionally one patient code's)."""
+    return library.list_sessions(patient_code=check_patient_code(patient_code), limit=limit)
+
+
+def list_arcs(settings: Settings) -> list[Arc]:
+    """The arc templates available for `session build --arc`."""
+    return list(load_arcs(settings.arcs_dir).values())
