@@ -1,0 +1,1 @@
+"""Classification: rules files, the pure engine, lyrics look-ups and clinician overrides."""

@@ -107,12 +107,12 @@ def list_tracks(
       playlist-builder library list --lyrics unknown
       playlist-builder library list --json > tracks.json
     """
-    from playlist_builder.services.classify import describe_track
+    from playlist_builder.services.classify import describe_tracks
 
     library = app.library
     root_id = _root_id(app, root_path) if root_path else None
     tracks = library.list_tracks(source=Source(source) if source else None, root_id=root_id, missing=missing)
-    views = [describe_track(library, track) for track in tracks]
+    views = describe_tracks(library, tracks)
     views = [
         v
         for v in views

@@ -372,11 +372,12 @@ class Library:
 
     def features_for(self, track_ids: Sequence[int] | None = None) -> dict[int, Features]:
         """Stored features by track id (all tracks when `track_ids` is None)."""
-        stmt = select(FeaturesRow.track_id, FeaturesRow.data).where(FeaturesRow.data.is_not(None))
+        # A failed analysis stores JSON null (not SQL NULL) in `data`: filter on `error` and on the value.
+        stmt = select(FeaturesRow.track_id, FeaturesRow.data).where(FeaturesRow.error.is_(None))
         if track_ids is not None:
             stmt = stmt.where(FeaturesRow.track_id.in_(list(track_ids)))
         with self.transaction() as s:
-            return {tid: convert.features_from_json(data) for tid, data in s.execute(stmt)}
+            return {tid: convert.features_from_json(data) for tid, data in s.execute(stmt) if data}
 
     # --- classifications ---------------------------------------------------------------------------
 
