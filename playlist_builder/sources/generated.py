@@ -34,52 +34,65 @@ class DemoTrack:
     album: str = "Playlist Builder Demo"
 
 
+def _t(
+    number: int, title: str, artist: str, genre: str, minutes: float, kind: str, *params: float
+) -> DemoTrack:
+    return DemoTrack(f"{number:02d} {title}.ogg", title, artist, genre, minutes, kind, tuple(params))
+
+
+# Lengths vary from 2.5 to 6 minutes, as real session music does, so every phase of an arc can be filled.
 DEMO_TRACKS: tuple[DemoTrack, ...] = (
-    DemoTrack("01 Slow Tide.ogg", "Slow Tide", "Aurora Fields", "Ambient", 7.0, "pad", (110.0, 0.10, 0.0)),
-    DemoTrack("02 Lantern Drift.ogg", "Lantern Drift", "Quiet Harbour", "Ambient", 6.0, "pad", (146.8, 0.08, 0.2)),
-    DemoTrack("03 Glass Horizon.ogg", "Glass Horizon", "Aurora Fields", "Ambient", 6.5, "pad", (196.0, 0.13, 0.5)),
-    DemoTrack("04 Deep Field.ogg", "Deep Field (Drone)", "Low Meridian", "Drone", 7.0, "pad", (73.4, 0.06, 0.0)),
-    DemoTrack("05 Soft Morning.ogg", "Soft Morning", "Quiet Harbour", "Ambient", 6.0, "pad", (164.8, 0.12, 0.7)),
-    DemoTrack(
-        "06 Pattern in F.ogg", "Pattern in F (solo piano)", "Ines Valmont", "Modern Classical", 5.5, "piano",
-        (60.0, 0.0),
-    ),
-    DemoTrack(
-        "07 Slow Steps.ogg", "Slow Steps (piano)", "Tomas Reyle", "Minimalism", 5.0, "piano", (52.0, 1.0)
-    ),
-    DemoTrack(
-        "08 Quiet Arpeggio.ogg", "Quiet Arpeggio", "Ines Valmont", "Modern Classical", 6.0, "piano", (72.0, 2.0)
-    ),
-    DemoTrack(
-        "09 Theta Bed.ogg", "Theta Bed 6 Hz (binaural)", "Wave Lab", "Binaural Beats", 7.0, "binaural",
-        (200.0, 6.0),
-    ),
-    DemoTrack(
-        "10 Delta Bed.ogg", "Delta Bed 3 Hz (binaural)", "Stillpoint Audio", "Binaural Beats", 7.0, "binaural",
-        (150.0, 3.0),
-    ),
-    DemoTrack(
-        "11 Alpha Bed.ogg", "Alpha Bed 10 Hz (binaural)", "Wave Lab", "Binaural Beats", 6.0, "binaural",
-        (220.0, 10.0),
-    ),
-    DemoTrack("12 Rain on Leaves.ogg", "Rain on Leaves", "Field Notes", "Nature Sounds", 7.0, "rain", (0.0,)),
-    DemoTrack("13 Night Waves.ogg", "Night Waves (ocean)", "Coastline", "Nature Sounds", 7.0, "waves", (9.0,)),
-    DemoTrack("14 Forest Stream.ogg", "Forest Stream", "Field Notes", "Nature Sounds", 6.0, "rain", (1.0,)),
-    DemoTrack("15 Still Water.ogg", "Still Water", "Low Meridian", "Ambient", 6.5, "pad", (98.0, 0.05, 0.1)),
+    _t(1, "Slow Tide", "Aurora Fields", "Ambient", 5.0, "pad", 110.0, 0.09, 0.0),
+    _t(2, "Lantern Drift", "Quiet Harbour", "Ambient", 3.5, "pad", 146.8, 0.08, 0.2),
+    _t(3, "Glass Horizon", "Aurora Fields", "Ambient", 4.0, "pad", 196.0, 0.11, 0.5),
+    _t(4, "Deep Field", "Low Meridian", "Ambient drone", 6.0, "pad", 73.4, 0.075, 0.0),
+    _t(5, "Soft Morning", "Quiet Harbour", "Ambient", 3.0, "pad", 164.8, 0.12, 0.7),
+    _t(6, "Still Water", "Low Meridian", "Ambient", 4.5, "pad", 98.0, 0.075, 0.1),
+    _t(7, "Harbour Lights", "Paper Moons", "Ambient", 2.5, "pad", 130.8, 0.11, 0.6),
+    _t(8, "Cloud Shelf", "Paper Moons", "Ambient", 3.5, "pad", 123.5, 0.07, 0.3),
+    _t(9, "Evening Field", "Aurora Fields", "Ambient", 3.0, "pad", 87.3, 0.09, 0.2),
+    _t(10, "Pattern in F (solo piano)", "Ines Valmont", "Modern Classical", 4.0, "piano", 60.0, 0.0),
+    _t(11, "Slow Steps (piano)", "Tomas Reyle", "Minimalism", 3.0, "piano", 52.0, 1.0),
+    _t(12, "Quiet Arpeggio (piano)", "Ines Valmont", "Modern Classical", 3.5, "piano", 72.0, 2.0),
+    _t(13, "Small Hours (piano)", "Tomas Reyle", "Minimalism", 2.5, "piano", 56.0, 1.0),
+    _t(14, "Letters (piano)", "Sara Lund", "Modern Classical", 4.5, "piano", 64.0, 0.0),
+    _t(15, "Theta Bed 6 Hz (binaural)", "Wave Lab", "Binaural Beats", 6.0, "binaural", 200.0, 6.0),
+    _t(16, "Delta Bed 3 Hz (binaural)", "Stillpoint Audio", "Binaural Beats", 5.0, "binaural", 150.0, 3.0),
+    _t(17, "Alpha Bed 10 Hz (binaural)", "Wave Lab", "Binaural Beats", 3.5, "binaural", 220.0, 10.0),
+    _t(18, "Theta Low 5 Hz (binaural)", "Stillpoint Audio", "Binaural Beats", 4.0, "binaural", 180.0, 5.0),
+    _t(19, "Delta Deep 2 Hz (binaural)", "Wave Lab", "Binaural Beats", 3.0, "binaural", 136.0, 2.0),
+    _t(20, "Rain on Leaves", "Field Notes", "Nature Sounds", 4.0, "rain", 0.0),
+    _t(21, "Night Waves (ocean)", "Coastline", "Nature Sounds", 5.0, "waves", 9.0),
+    _t(22, "Forest Stream", "Field Notes", "Nature Sounds", 3.0, "rain", 1.0),
+    _t(23, "Soft Rain", "Coastline", "Nature Sounds", 3.5, "rain", 0.0),
+    _t(24, "Shore at Dusk (waves)", "Field Notes", "Nature Sounds", 2.5, "waves", 12.0),
     # Decoys: each must end up out of every session.
     DemoTrack(
-        "90 Evening Song.ogg", "Evening Song", "Mara Lind", "Ambient", 3.0, "pad", (130.8, 0.1, 0.3),
+        "90 Evening Song.ogg",
+        "Evening Song",
+        "Mara Lind",
+        "Ambient",
+        3.0,
+        "pad",
+        (130.8, 0.1, 0.3),
         lyrics="Close your eyes, the evening sings\nsoftly over everything",
     ),
-    DemoTrack("91 Spoken Welcome.ogg", "Welcome", "Clinic Voice", "Spoken", 2.0, "speech", (120.0,)),
+    DemoTrack("91 Spoken Welcome.ogg", "Welcome", "Clinic Voice", "Voice", 2.0, "speech", (120.0,)),
     DemoTrack(
-        "92 Night Bloom.ogg", "Night Bloom (feat. Elsa Moor)", "Aurora Fields", "Ambient", 3.0, "pad",
+        "92 Night Bloom.ogg",
+        "Night Bloom (feat. Elsa Moor)",
+        "Aurora Fields",
+        "Ambient",
+        3.0,
+        "pad",
         (174.6, 0.1, 0.4),
     ),
 )
 
 
-def generate_demo_library(folder: Path, *, progress: Callable[[int, int, str], None] | None = None) -> list[Path]:
+def generate_demo_library(
+    folder: Path, *, progress: Callable[[int, int, str], None] | None = None
+) -> list[Path]:
     """Write every demo track into `folder` (skipping files already there); returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -167,7 +180,7 @@ def _pad(frames: int, params: tuple[float, ...], rng: np.random.Generator) -> np
     t = _time(frames)
     out = np.zeros(frames, dtype=np.float32)
     for ratio in (1.0, 1.5, 2.0, 2.5 if brightness > 0.3 else 1.2, 3.0):
-        for detune in (-0.3, 0.3):
+        for detune in (-0.04, 0.04):  # a slow chorus, far below any beat rate (0.5 Hz+)
             freq = root * ratio + detune
             swell = _slow_lfo(t, rng.uniform(0.02, 0.07), rng.uniform(0, 2 * np.pi), 0.7)
             weight = 1.0 / ratio ** (1.5 - brightness)
@@ -181,7 +194,11 @@ def _pad(frames: int, params: tuple[float, ...], rng: np.random.Generator) -> np
 def _piano(frames: int, params: tuple[float, ...], rng: np.random.Generator) -> np.ndarray:
     """A slow repeating pattern of decaying piano-like notes (a few harmonics, soft attack)."""
     bpm, variant = params
-    scales = ((349.2, 392.0, 440.0, 523.3, 440.0, 392.0), (261.6, 329.6, 392.0, 329.6), (293.7, 349.2, 440.0, 587.3))
+    scales = (
+        (349.2, 392.0, 440.0, 523.3, 440.0, 392.0),
+        (261.6, 329.6, 392.0, 329.6),
+        (293.7, 349.2, 440.0, 587.3),
+    )
     pattern = scales[int(variant) % len(scales)]
     beat = 60.0 / bpm
     note_len = int(4.0 * SAMPLE_RATE)
@@ -195,7 +212,7 @@ def _piano(frames: int, params: tuple[float, ...], rng: np.random.Generator) -> 
         freq = pattern[index % len(pattern)] * (0.5 if index % 8 == 7 else 1.0)
         velocity = 0.6 + 0.25 * rng.random()
         if freq not in notes:
-            notes[freq] = (envelope * sum(np.sin(2 * np.pi * freq * h * nt) / h**1.8 for h in (1, 2, 3, 4)))
+            notes[freq] = envelope * sum(np.sin(2 * np.pi * freq * h * nt) / h**1.8 for h in (1, 2, 3, 4))
         at = int(start * SAMPLE_RATE)
         out[at : at + note_len] += np.float32(velocity) * notes[freq]
         index += 1
@@ -209,9 +226,9 @@ def _binaural(frames: int, params: tuple[float, ...], rng: np.random.Generator) 
     """Left ear carrier, right ear carrier + beat: the beat exists only between the ears."""
     carrier, beat = params
     t = _time(frames)
-    left = 0.18 * np.sin(2 * np.pi * carrier * t)
-    right = 0.18 * np.sin(2 * np.pi * (carrier + beat) * t)
-    bed = _pink_noise(frames, rng) * 0.02
+    left = 0.06 * np.sin(2 * np.pi * carrier * t)
+    right = 0.06 * np.sin(2 * np.pi * (carrier + beat) * t)
+    bed = _pink_noise(frames, rng) * 0.008
     return np.stack([left + bed, right + bed], axis=1).astype(np.float32)
 
 
@@ -250,26 +267,45 @@ VOWEL_FORMANTS = ((730, 1090, 2440), (270, 2290, 3010), (530, 1840, 2480), (570,
 
 
 def _speech(frames: int, params: tuple[float, ...], rng: np.random.Generator) -> np.ndarray:
-    """Speech-like babble: a jittered glottal pulse train through changing vowel formants, in syllables."""
+    """Speech-like babble: phrases of glottal pulses with falling pitch, gliding vowels and consonant hiss."""
     pitch = params[0]
     out = np.zeros(frames)
     position = 0
+    consonant_sos = signal.butter(2, (2500.0, 6000.0), btype="bandpass", fs=SAMPLE_RATE, output="sos")
     while position < frames:
-        syllable = int(rng.uniform(0.12, 0.3) * SAMPLE_RATE)
-        f0 = pitch * rng.uniform(0.85, 1.2)
-        period = int(SAMPLE_RATE / f0)
-        pulses = np.zeros(syllable)
-        pulses[:: max(period, 1)] = 1.0
-        formants = VOWEL_FORMANTS[rng.integers(len(VOWEL_FORMANTS))]
-        voiced = sum(
-            signal.lfilter(*signal.iirpeak(f, 8.0, fs=SAMPLE_RATE), pulses) for f in formants if f < SAMPLE_RATE / 2
-        )
-        hann = np.hanning(syllable)
-        end = min(position + syllable, frames)
-        out[position:end] += (voiced * hann)[: end - position]
-        position = end + (int(rng.uniform(0.2, 0.6) * SAMPLE_RATE) if rng.random() < 0.2 else 0)
+        end = min(position + int(rng.uniform(1.5, 3.5) * SAMPLE_RATE), frames)
+        out[position:end] = _phrase(end - position, pitch, rng, consonant_sos)
+        position = end + int(rng.uniform(0.3, 0.8) * SAMPLE_RATE)  # a breath between phrases
     out = out / (np.max(np.abs(out)) + 1e-12) * 0.4
     return out.astype(np.float32)
+
+
+def _phrase(length: int, pitch: float, rng: np.random.Generator, consonant_sos: np.ndarray) -> np.ndarray:
+    """One spoken phrase: pitch falls over the phrase (declination), syllables of 150–250 ms."""
+    t = np.arange(length) / SAMPLE_RATE
+    f0 = pitch * (1.15 - 0.25 * t / max(t[-1], 1e-3)) * (1 + 0.02 * np.sin(2 * np.pi * 5 * t))
+    cycles = np.floor(np.cumsum(f0 / SAMPLE_RATE))
+    pulses = np.zeros(length)
+    pulses[1:][np.diff(cycles) > 0] = 1.0
+    glottal = signal.lfilter([1.0], [1.0, -0.95], pulses)
+    syllable = int(rng.uniform(0.15, 0.25) * SAMPLE_RATE)
+    voiced = np.zeros(length)
+    for start in range(0, length, syllable):
+        stop = min(start + syllable, length)
+        formants = VOWEL_FORMANTS[rng.integers(len(VOWEL_FORMANTS))]
+        segment = glottal[start:stop]
+        vowel = sum(
+            signal.lfilter(*signal.iirpeak(freq, 6.0, fs=SAMPLE_RATE), segment) / (rank + 1)
+            for rank, freq in enumerate(formants)
+            if freq < SAMPLE_RATE / 2
+        )
+        voiced[start:stop] = vowel * np.sqrt(np.hanning(stop - start))
+        if rng.random() < 0.6:
+            burst = min(int(0.04 * SAMPLE_RATE), stop - start)
+            hiss = np.zeros(stop - start)
+            hiss[:burst] = rng.standard_normal(burst) * 0.3 * np.hanning(burst)
+            voiced[start:stop] += signal.sosfilt(consonant_sos, hiss)
+    return voiced
 
 
 RECIPES: dict[str, Callable[[int, tuple[float, ...], np.random.Generator], np.ndarray]] = {

@@ -1,0 +1,245 @@
+"""Use-case: analyse the library's local files that are new, changed, or were analysed by another version.
+
+Work runs in-process (`jobs=1`) or in a pool of worker processes, each decoding and analysing one file
+at a time and returning its Features or the reason it failed; the parent saves every result as it
+arrives, so an interruption keeps everything finished so far.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Generator, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from playlist_builder.audio.analyzer import ANALYZER_VERSION, analyze_file
+from playlist_builder.audio.vocal import load_vocal_model
+from playlist_builder.config import Settings
+from playlist_builder.db.library import AnalysisState, Library
+from playlist_builder.errors import AudioError, InputError, NotFoundError
+from playlist_builder.model import Features, Source, Track
+from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
+
+# Futures queued ahead per worker: enough to keep workers busy, few enough that Ctrl-C cancels quickly.
+QUEUE_PER_WORKER = 2
+
+
+@dataclass(frozen=True)
+class AnalyzeFailure:
+    """A file that could not be analysed, and why."""
+
+    track_id: int
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AnalyzeReport:
+    """What a run did: counts, failures, and how much audio it covered in how long."""
+
+    total: int
+    analysed: int
+    skipped: int
+    failed: int
+    failures: tuple[AnalyzeFailure, ...]
+    audio_seconds: float
+    elapsed_s: float
+    analyzer_version: str = ANALYZER_VERSION
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One file to analyse, with the file facts to store beside the result."""
+
+    track_id: int
+    path: str
+    label: str
+    file_size: int | None
+    file_mtime: float | None
+
+
+def _file_facts(path: str) -> tuple[int | None, float | None]:
+    """Current size and mtime of a file (None, None when it cannot be read)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None, None
+    return stat.st_size, stat.st_mtime
+
+
+def needs_analysis(state: AnalysisState | None, size: int | None, mtime: float | None) -> bool:
+    """Whether a file must be (re)analysed: never analysed, changed on disk, or another analyser version."""
+    if state is None or state.analyzer_version != ANALYZER_VERSION:
+        return True
+    return state.file_size != size or state.file_mtime != mtime
+
+
+def plan_jobs(library: Library, *, force: bool, track_ids: Sequence[int] | None) -> tuple[list[_Job], int]:
+    """The files to analyse now and how many local tracks are up to date (skipped)."""
+    tracks = library.list_tracks(source=Source.LOCAL, missing=None if track_ids else False, ids=track_ids)
+    if track_ids is not None:
+        _check_requested(track_ids, tracks)
+    states = library.analysis_state()
+    jobs: list[_Job] = []
+    skipped = 0
+    for track in tracks:
+        path = track.path
+        if path is None or track.id is None:
+            continue
+        size, mtime = _file_facts(path)
+        if force or needs_analysis(states.get(track.id), size, mtime):
+            jobs.append(_Job(track.id, path, track.source_key or path, size, mtime))
+        else:
+            skipped += 1
+    return jobs, skipped
+
+
+def _check_requested(track_ids: Sequence[int], found: list[Track]) -> None:
+    """Every requested id must be a local track."""
+    found_ids = {track.id for track in found}
+    unknown = [str(tid) for tid in track_ids if tid not in found_ids]
+    if unknown:
+        raise NotFoundError(f"no local track with id {', '.join(unknown)}")
+
+
+def analyze_library(
+    library: Library,
+    settings: Settings,
+    *,
+    jobs: int = 1,
+    force: bool = False,
+    track_ids: Sequence[int] | None = None,
+    progress: ProgressCallback | None = None,
+) -> AnalyzeReport:
+    """Analyse new and changed local files (all of them with `force`), saving each result as it arrives."""
+    del settings  # analysis needs no settings today; the parameter keeps every use-case's signature alike
+    if jobs < 1:
+        raise InputError(f"--jobs must be at least 1, got {jobs}")
+    load_vocal_model()  # fail once, clearly, if the model is missing, rather than once per file
+    started = time.monotonic()
+    work, skipped = plan_jobs(library, force=force, track_ids=track_ids)
+    total = len(work)
+    if total:
+        report(progress, ProgressEvent(done=0, total=total))
+    else:
+        report(progress, ProgressEvent(message="everything is up to date"))
+    analysed = 0
+    audio_seconds = 0.0
+    failures: list[AnalyzeFailure] = []
+    results = _run_in_process(work) if jobs == 1 or total <= 1 else _run_in_pool(work, jobs)
+    for done, (job, features, error) in enumerate(results, start=1):
+        library.save_features(
+            job.track_id,
+            features,
+            error=error,
+            file_size=job.file_size,
+            file_mtime=job.file_mtime,
+            analyzer_version=ANALYZER_VERSION,
+        )
+        if features is not None:
+            analysed += 1
+            audio_seconds += features.duration_s
+        else:
+            failures.append(AnalyzeFailure(job.track_id, job.path, error or "unknown error"))
+        report(progress, ProgressEvent(done=done, total=total, item=job.label))
+    return AnalyzeReport(
+        total=total + skipped,
+        analysed=analysed,
+        skipped=skipped,
+        failed=len(failures),
+        failures=tuple(failures),
+        audio_seconds=round(audio_seconds, 1),
+        elapsed_s=round(time.monotonic() - started, 2),
+    )
+
+
+Result = tuple[_Job, Features | None, str | None]
+
+
+def analyse_path(path: str) -> tuple[Features | None, str | None]:
+    """Analyse one file in this process: its Features, or None and the reason it failed."""
+    try:
+        return analyze_file(path, load_vocal_model()), None
+    except AudioError as error:
+        return None, str(error)
+    except Exception as error:  # a damaged file must not stop the run; the reason is stored with the track
+        return None, f"{path}: analysis failed: {type(error).__name__}: {error}"
+
+
+def _run_in_process(work: list[_Job]) -> Iterator[Result]:
+    """Analyse jobs one after another in this process."""
+    for job in work:
+        features, error = analyse_path(job.path)
+        yield job, features, error
+
+
+def _init_worker() -> None:
+    """Worker set-up: Ctrl-C is the parent's to handle; load the model once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    load_vocal_model()
+
+
+def _run_in_pool(work: list[_Job], jobs: int) -> Iterator[Result]:
+    """Analyse jobs in worker processes, yielding results in completion order.
+
+    A worker that dies (a decoder crashing on a damaged file) breaks the whole pool: the pool is
+    started again and the files it was holding are retried; a file that breaks it twice is a failure.
+    """
+    queue: list[_Job] = list(reversed(work))
+    broke: dict[int, int] = {}
+    while queue:
+        crashed = yield from _pool_pass(queue, jobs)
+        for job in crashed:
+            broke[job.track_id] = broke.get(job.track_id, 0) + 1
+            if broke[job.track_id] >= 2:
+                yield job, None, f"{job.path}: the decoder crashed on this file"
+            else:
+                queue.append(job)
+
+
+def _pool_pass(queue: list[_Job], jobs: int) -> Generator[Result, None, list[_Job]]:
+    """Run queued jobs in one pool until done or the pool breaks; return the jobs a broken pool held."""
+    # spawn, not fork: onnxruntime and BLAS threads do not survive a fork safely
+    context = multiprocessing.get_context("spawn")
+    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker)
+    pending: dict[Future[tuple[Features | None, str | None]], _Job] = {}
+    crashed: list[_Job] = []
+    try:
+        _fill(executor, pending, queue, jobs * QUEUE_PER_WORKER)
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                job = pending.pop(future)
+                try:
+                    features, error = future.result()
+                except BrokenProcessPool:
+                    crashed.append(job)
+                    continue
+                except Exception as failure:  # e.g. a result that cannot be sent back: that file failed
+                    features, error = None, f"{job.path}: worker failed: {type(failure).__name__}: {failure}"
+                yield job, features, error
+            if crashed:
+                crashed.extend(pending.values())
+                pending.clear()
+                break
+            _fill(executor, pending, queue, jobs * QUEUE_PER_WORKER)
+    finally:
+        # on Ctrl-C (or any error) drop queued work; files being analysed finish and are discarded
+        executor.shutdown(wait=True, cancel_futures=True)
+    return crashed
+
+
+def _fill(
+    executor: ProcessPoolExecutor,
+    pending: dict[Future[tuple[Features | None, str | None]], _Job],
+    queue: list[_Job],
+    limit: int,
+) -> None:
+    """Submit queued jobs (taken from the end of `queue`) until `limit` are pending."""
+    while queue and len(pending) < limit:
+        job = queue.pop()
+        pending[executor.submit(analyse_path, job.path)] = job
