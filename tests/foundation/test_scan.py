@@ -218,3 +218,24 @@ def test_interrupted_scan_keeps_finished_batches(library: Library, tmp_path: Pat
     monkeypatch.setattr(scan_module, "read_or_reason", real_read)
     result = scan_paths(library, [str(root)])
     assert (result.unchanged, result.added) == (3, 4)
+
+
+def test_tags_in_odd_encodings_survive(library: Library, tmp_path: Path) -> None:
+    root = tmp_path / "lib"
+    mp3 = write_tone(root / "latin1.mp3")
+    tags = ID3()
+    tags.add(TIT2(encoding=0, text="Café crème"))  # ISO-8859-1 frame
+    tags.save(str(mp3))
+    flac = write_tone(root / "bad-utf8.flac")
+    audio = FLAC(str(flac))
+    audio["title"] = "x"
+    audio["artist"] = "Ok\x00Artist"  # a NUL left behind by some taggers
+    audio.save()
+    raw = flac.read_bytes()
+    flac.write_bytes(raw.replace(b"title=x", b"title=\xff"))  # not valid UTF-8
+    result = scan_paths(library, [str(root)])
+    assert result.failed == 0
+    tracks = {t.source_key: t for t in library.list_tracks()}
+    assert tracks["latin1.mp3"].title == "Café crème"
+    assert tracks["bad-utf8.flac"].title == "\ufffd"  # replaced, not a crash
+    assert tracks["bad-utf8.flac"].artist == "OkArtist"
