@@ -2,8 +2,9 @@
 
 Targets (issue 5): under 100 ms from 1,000 tracks and under 1 s from 100,000 on this machine. Times are
 for `build_plan` from a list of `Candidate` values (what the session service passes), the median of
-several seeds after one warm-up run; the conversion to numpy columns is shown on its own. Exit status
-1 if a target is missed.
+several seeds after one warm-up run; the conversion to numpy columns is shown on its own. "arc err" is
+how closely the plans follow the arc: the worst phase's mean absolute energy error
+(`checks.phase_energy_errors`), averaged over the seeds. Exit status 1 if a target is missed.
 
     .venv/bin/python benchmarks/sequence_speed.py [--sizes 1000 10000 100000] [--runs 5] [--arc iv-infusion]
 """
@@ -21,6 +22,7 @@ import numpy as np
 from playlist_builder.model import Category
 from playlist_builder.sequence.arcs import load_arc
 from playlist_builder.sequence.candidates import Candidate, CandidateTable
+from playlist_builder.sequence.checks import phase_energy_errors
 from playlist_builder.sequence.rules import load_sequence_rules
 from playlist_builder.sequence.solver import build_plan
 
@@ -62,23 +64,26 @@ def generated_library(count: int, seed: int = 0) -> list[Candidate]:
     ]
 
 
-def measure(count: int, runs: int, arc_name: str) -> tuple[float, float, float, int]:
-    """(median plan seconds, worst plan seconds, column conversion seconds, tracks in the plan)."""
+def measure(count: int, runs: int, arc_name: str) -> tuple[float, float, float, int, float]:
+    """(median plan seconds, worst plan seconds, column conversion seconds, tracks in the plan, arc error)."""
     arc = load_arc(REPO / "rules" / "arcs", arc_name)
     rules = load_sequence_rules(REPO / "rules")
     library = generated_library(count)
     minutes = min(max(MINUTES, arc.min_minutes), arc.max_minutes)
     build_plan(arc, minutes, library, seed=0, rules=rules)  # warm-up: imports, caches
     times = []
+    errors = []
     plan = None
     for seed in range(1, runs + 1):
         start = time.perf_counter()
         plan = build_plan(arc, minutes, library, seed=seed, rules=rules)
         times.append(time.perf_counter() - start)
+        errors.append(max(phase_energy_errors(plan, arc).values()))
     start = time.perf_counter()
     CandidateTable.from_candidates(library)
     conversion = time.perf_counter() - start
-    return statistics.median(times), max(times), conversion, len(plan.items) if plan else 0
+    items = len(plan.items) if plan else 0
+    return statistics.median(times), max(times), conversion, items, statistics.fmean(errors)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,11 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--arc", default="iv-infusion")
     args = parser.parse_args(argv)
-    print(f"{'tracks':>8}  {'median':>9}  {'worst':>9}  {'to numpy':>9}  {'plan':>5}  target")
+    print(f"{'tracks':>8}  {'median':>9}  {'worst':>9}  {'to numpy':>9}  {'plan':>5}  {'arc err':>7}  target")
     missed = False
     previous: tuple[int, float] | None = None
     for count in args.sizes:
-        median, worst, conversion, items = measure(count, args.runs, args.arc)
+        median, worst, conversion, items, error = measure(count, args.runs, args.arc)
         target = TARGETS_S.get(count)
         verdict = (
             "" if target is None else ("ok" if median < target else "MISSED") + f" (< {target * 1000:.0f} ms)"
@@ -101,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         growth = f"  x{median / previous[1]:.1f} for x{count / previous[0]:.0f} tracks" if previous else ""
         print(
             f"{count:>8}  {median * 1000:>7.1f}ms  {worst * 1000:>7.1f}ms  {conversion * 1000:>7.1f}ms  "
-            f"{items:>5}  {verdict}{growth}"
+            f"{items:>5}  {error:>7.3f}  {verdict}{growth}"
         )
         previous = (count, median)
     return 1 if missed else 0

@@ -1,4 +1,5 @@
-"""Checking a finished plan against every hard rule (used as the solver's last guard and by tests)."""
+"""Checking a finished plan: every hard rule (the solver's last guard, and tests), and how well it follows
+the arc's energy."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterable, Mapping
 
 from playlist_builder.model import Arc, SessionPlan
 from playlist_builder.sequence.candidates import Candidate, artist_key
+from playlist_builder.sequence.cost import target_energy
 from playlist_builder.sequence.rules import SequenceRules
 
 _SLACK = 0.05  # seconds of rounding allowed when timings are compared
@@ -101,3 +103,24 @@ def _timing_problems(plan: SessionPlan, arc: Arc, rules: SequenceRules) -> list[
                 f"phase {phase.name} lasts {span:.0f} s, not {wanted:.0f} +- {limits.phase_tolerance_s:g} s"
             )
     return problems
+
+
+def phase_energy_errors(plan: SessionPlan, arc: Arc) -> dict[str, float]:
+    """Per phase, how far the plan strays from the arc: the mean absolute difference between each track's
+    energy and the arc's target at the track's middle, weighted by play time (0 = on the arc)."""
+    target = plan.target_minutes * 60
+    spans: dict[str, tuple[float, float]] = {}
+    start = 0.0
+    for phase in arc.phases:
+        spans[phase.name] = (start, max(phase.share * target, 1e-9))
+        start += phase.share * target
+    phases = {phase.name: phase for phase in arc.phases}
+    missed: dict[str, float] = {}
+    played: dict[str, float] = {}
+    for item in plan.items:
+        begin, length = spans[item.phase]
+        middle = item.start_s + item.duration_s / 2
+        wanted = float(target_energy(phases[item.phase], (middle - begin) / length))
+        missed[item.phase] = missed.get(item.phase, 0.0) + abs(item.energy - wanted) * item.duration_s
+        played[item.phase] = played.get(item.phase, 0.0) + item.duration_s
+    return {name: missed[name] / played[name] for name in missed if played[name] > 0}

@@ -87,10 +87,16 @@ def transition_terms(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Energy-step and loudness-step costs of moving from one track to each of several others."""
     energy_cost = rules.weights.energy_step * ((energy_to - energy_from) / arc.max_energy_step) ** 2
-    unknown = arc.max_loudness_step_lu * UNKNOWN_LOUDNESS_STEP_FRACTION
-    loud_step = np.nan_to_num(np.abs(loudness_to - loudness_from), nan=unknown)
+    loud_step = known_or(
+        np.abs(loudness_to - loudness_from), arc.max_loudness_step_lu * UNKNOWN_LOUDNESS_STEP_FRACTION
+    )
     loud_cost = rules.weights.loudness_step * (loud_step / arc.max_loudness_step_lu) ** 2
     return energy_cost, loud_cost
+
+
+def known_or(values: np.ndarray, unknown: float) -> np.ndarray:
+    """`values` with NaN (unknown) replaced by `unknown` (np.nan_to_num is slow on small arrays)."""
+    return np.where(np.isnan(values), unknown, values)
 
 
 def transition_ok(

@@ -50,8 +50,16 @@ class SearchSettings:
     pool_size: int = 600
     branching: int = 3
     node_budget: int = 5000
-    swap_window_s: float = 8.0
-    improvement_passes: int = 2
+    swap_window_s: float = 90.0
+    improvement_passes: int = 4
+    improve_candidates: int = 3
+    improve_budget: int = 400
+    reserve: float = 1.0
+    beam_width: int = 16
+    beam_max_width: int = 128
+    beam_cells: int = 10_000
+    beam_branching: int = 4
+    beam_budget: int = 3000
 
 
 @dataclass(frozen=True)
@@ -86,10 +94,31 @@ _SEARCH_BOUNDS: dict[str, tuple[float, float]] = {
     "pool_size": (20, 100_000),
     "branching": (1, 20),
     "node_budget": (10, 1_000_000),
-    "swap_window_s": (0.0, 120.0),
+    "swap_window_s": (0.0, 600.0),
     "improvement_passes": (0, 20),
+    "improve_candidates": (1, 20),
+    "improve_budget": (0, 100_000),
+    "reserve": (0.0, 10.0),
+    "beam_width": (1, 1000),
+    "beam_max_width": (1, 1000),
+    "beam_cells": (100, 10_000_000),
+    "beam_branching": (1, 20),
+    "beam_budget": (1, 1_000_000),
 }
-_INTEGER_KEYS = {"history_sessions", "pool_size", "branching", "node_budget", "improvement_passes"}
+_INTEGER_KEYS = {
+    "history_sessions",
+    "pool_size",
+    "branching",
+    "node_budget",
+    "improvement_passes",
+    "improve_candidates",
+    "improve_budget",
+    "beam_width",
+    "beam_max_width",
+    "beam_cells",
+    "beam_branching",
+    "beam_budget",
+}
 
 
 def load_sequence_rules(rules_dir: Path) -> SequenceRules:
@@ -110,7 +139,7 @@ def parse_sequence_rules(doc: TomlDoc) -> SequenceRules:
         doc.table(("categories",))
         doc.only_keys(("categories",), ("secondary_preferred",))
     secondary = doc.weight(("categories", "secondary_preferred"), default=0.4)
-    _check_consistency(doc, limits)
+    _check_consistency(doc, limits, search)
     return SequenceRules(
         weights=weights, limits=limits, search=search, secondary_preferred=secondary, version=version
     )
@@ -141,7 +170,7 @@ def _numbers(
     return values
 
 
-def _check_consistency(doc: TomlDoc, limits: SequenceLimits) -> None:
+def _check_consistency(doc: TomlDoc, limits: SequenceLimits, search: SearchSettings) -> None:
     """Limits that only make sense together."""
     if limits.crossfade_min_s > limits.crossfade_max_s:
         raise doc.error(("limits", "crossfade_min_s"), "must not be above `limits.crossfade_max_s`")
@@ -149,6 +178,8 @@ def _check_consistency(doc: TomlDoc, limits: SequenceLimits) -> None:
         raise doc.error(("limits", "calm_tempo_min_bpm"), "must not be above `limits.calm_tempo_max_bpm`")
     if limits.phase_aim_s >= limits.phase_tolerance_s:
         raise doc.error(("limits", "phase_aim_s"), "must be below `limits.phase_tolerance_s`")
+    if search.beam_max_width < search.beam_width:
+        raise doc.error(("search", "beam_max_width"), "must not be below `search.beam_width`")
     if limits.min_track_s < 2 * limits.crossfade_max_s:
         raise doc.error(
             ("limits", "min_track_s"), "must hold two crossfades (at least 2 x `crossfade_max_s`)"

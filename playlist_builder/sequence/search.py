@@ -1,4 +1,4 @@
-"""The search: a depth-first, best-first walk along the session clock, then a swap-improvement pass.
+"""The search: a depth-first, best-first walk along the session clock that finds a first complete plan.
 
 At each step the solver looks at the current phase's pool (a few hundred rows chosen with numpy from
 the whole library) and keeps only tracks that are unused, keep the gentle-transition limits with the
@@ -6,7 +6,9 @@ previous track, and leave a remainder of the phase that can still be filled (a s
 see `setup._reachable`). It tries the cheapest few in order and backs up when a branch dead-ends,
 within a node budget. A phase closes once its end is within its closing window (+-`phase_aim_s` of
 its nominal time; for the last phase, what the crossfade fit can absorb); the last phase closes only
-when `timing.fit_timing` lands the whole session on time.
+when `timing.fit_timing` lands the whole session on time. The beam search (beam.py) reuses these
+option rules, with reservation prices (reserve.py) added to the scores; `improve.Improver` then
+polishes whichever first plan is cheapest.
 """
 
 from __future__ import annotations
@@ -48,8 +50,16 @@ class _BudgetSpent(Exception):
 class Search:
     """One depth-first search over a prepared problem."""
 
-    def __init__(self, prepared: Prepared, arc: Arc, rules: SequenceRules) -> None:
+    def __init__(
+        self,
+        prepared: Prepared,
+        arc: Arc,
+        rules: SequenceRules,
+        reserve: Sequence[np.ndarray] | None = None,
+    ) -> None:
         self.p = prepared
+        # Per phase and pool row: extra cost for tracks a later phase needs more (see reserve.py).
+        self.reserve = reserve
         self.arc = arc
         self.rules = rules
         self.used = np.zeros(len(prepared.table), dtype=bool)
@@ -176,7 +186,10 @@ class Search:
         rows = setup.pool[mask]
         if rows.size == 0:
             return []
-        score = self._scores(setup, rows, setup.static_rate[mask])
+        static_rate = setup.static_rate[mask]
+        if self.reserve is not None:
+            static_rate = static_rate + self.reserve[setup.index][mask]
+        score = self._scores(setup, rows, static_rate)
         count = min(self.rules.search.branching, rows.size)
         best = np.argpartition(score, count - 1)[:count]
         best = best[np.argsort(score[best], kind="stable")]
@@ -253,85 +266,3 @@ class Search:
 def _clock(seconds: float) -> str:
     minutes, rest = divmod(round(float(seconds)), 60)
     return f"{minutes}:{rest:02d}"
-
-
-def improve(
-    solution: Solution, prepared: Prepared, arc: Arc, rules: SequenceRules, order: Sequence[int]
-) -> Solution:
-    """Swap tracks for unused ones of nearly the same length when that lowers the cost (timing kept valid)."""
-    rows = list(solution.rows)
-    used = np.zeros(len(prepared.table), dtype=bool)
-    used[rows] = True
-    changed = False
-    for _ in range(rules.search.improvement_passes):
-        changed_this_pass = False
-        for position in order:
-            if rows[position] in prepared.pinned_rows:
-                continue
-            better = _better_swap(rows, position, solution, prepared, arc, rules, used)
-            if better is not None:
-                used[rows[position]] = False
-                used[better] = True
-                rows[position] = better
-                changed_this_pass = changed = True
-        if not changed_this_pass:
-            break
-    if not changed:
-        return solution
-    durations = [float(prepared.table.duration_s[row]) for row in rows]
-    shares = [setup.phase.share for setup in prepared.setups]
-    timing = fit_timing(
-        durations, solution.phase_of, shares, prepared.target_s, prepared.crossfade_s, rules.limits
-    )
-    return solution if timing is None else Solution(tuple(rows), solution.phase_of, timing)
-
-
-def _better_swap(
-    rows: list[int],
-    position: int,
-    solution: Solution,
-    prepared: Prepared,
-    arc: Arc,
-    rules: SequenceRules,
-    used: np.ndarray,
-) -> int | None:
-    """The unused pool row that most lowers the local cost at `position`, if any."""
-    setup = prepared.setups[solution.phase_of[position]]
-    current = rows[position]
-    pool = setup.pool
-    close = np.abs(prepared.advance[pool] - prepared.advance[current]) <= rules.search.swap_window_s
-    mask = close & ~used[pool]
-    if not mask.any():
-        return None
-    options = np.concatenate(([current], pool[mask]))
-    static = np.concatenate(([_static_rate_of(setup, prepared, current)], setup.static_rate[mask]))
-    start = float(prepared.advance[rows[:position]].sum())
-    t = prepared.table
-    middle = start + prepared.advance[options] / 2
-    cost = (energy_rate(t.energy[options], target_at(setup, middle), rules) + static) * t.duration_s[options]
-    cost = cost / PLAY_UNIT_S
-    ok = np.ones(options.size, dtype=bool)
-    for neighbour in (position - 1, position + 1):
-        if 0 <= neighbour < len(rows):
-            other = rows[neighbour]
-            args = (
-                float(t.energy[other]),
-                t.energy[options],
-                float(t.loudness_lufs[other]),
-                t.loudness_lufs[options],
-            )
-            ok &= transition_ok(*args, int(t.artist[other]), t.artist[options], arc)
-            step_e, step_l = transition_terms(*args, arc, rules)
-            cost = cost + step_e + step_l
-    if not ok[0]:
-        return None  # never happens for a valid plan; be safe
-    cost[~ok] = np.inf
-    best = int(np.argmin(cost))
-    return int(options[best]) if best != 0 and cost[best] < cost[0] - 1e-6 else None
-
-
-def _static_rate_of(setup: PhaseSetup, prepared: Prepared, row: int) -> float:
-    where = np.flatnonzero(setup.pool == row)
-    if where.size:
-        return float(setup.static_rate[where[0]])
-    return float(prepared.static[row])  # a row outside the pool (a pin): no category term known here

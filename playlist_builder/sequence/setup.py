@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -212,6 +212,18 @@ def _place_pins(prepared: Prepared, pins: dict[int, list[int]], rules: SequenceR
             setup.reach = _reachable(
                 prepared.advance[setup.pool], setup.length_s, setup.close_low_s, setup.close_high_s
             )
+
+
+def reaimed(prepared: Prepared, rules: SequenceRules) -> Prepared:
+    """The same problem with phase ends aimed as `rules` say (other closing windows and look-ahead)."""
+    setups = []
+    last = len(prepared.setups) - 1
+    for setup in prepared.setups:
+        low, high = _closing_window(setup.index == last, prepared.crossfade_s, rules)
+        free_s = setup.length_s - float(prepared.advance[setup.pins].sum())
+        reach = _reachable(prepared.advance[setup.pool], free_s, low, high)
+        setups.append(replace(setup, close_low_s=low, close_high_s=high, reach=reach))
+    return replace(prepared, setups=tuple(setups))
 
 
 def _closing_window(last: bool, crossfade_s: float, rules: SequenceRules) -> tuple[float, float]:

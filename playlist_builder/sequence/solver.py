@@ -4,13 +4,18 @@ Pure: no I/O, no database, no clock. The same inputs and seed always give the sa
 gives another plan of similar quality (seeded noise in the costs, see `cost.variety_noise`).
 
 Steps: `setup.prepare` filters and scores the candidates with numpy and keeps a pool per phase;
-`search.Search` walks the session clock picking tracks; `search.improve` swaps tracks for better ones
-of the same length; `timing.fit_timing` sets crossfades (and an early fade of the last track) so the
-total lands within seconds of the target; `compose` writes the plan with its costs and reasons.
+`reserve.outlook` assigns tracks to the arc's time slots, pricing material a later phase needs more;
+`beam.BeamSearch` walks the session clock with many partial plans at once (twice: phase ends aimed
+tightly, then loosely) and `search.Search`, depth-first, adds one more first plan and explains
+shortfalls; `improve.Improver` replaces and swaps tracks (any length within a window) while that
+lowers the exact plan cost (`evaluate.PlanCost`); `timing.fit_timing` sets crossfades (and an early
+fade of the last track) so the total lands within seconds of the target; `compose` writes the
+cheapest plan with its costs and reasons.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -18,6 +23,7 @@ import numpy as np
 
 from playlist_builder.errors import InfeasibleSessionError, InputError
 from playlist_builder.model import Arc, Category, PlanItem, SessionPlan
+from playlist_builder.sequence.beam import BeamSearch
 from playlist_builder.sequence.candidates import Candidate, CandidateTable, Pin
 from playlist_builder.sequence.checks import plan_violations
 from playlist_builder.sequence.cost import (
@@ -30,10 +36,19 @@ from playlist_builder.sequence.cost import (
     transition_terms,
     variety_noise,
 )
+from playlist_builder.sequence.evaluate import PlanCost
+from playlist_builder.sequence.improve import Improver
+from playlist_builder.sequence.reserve import outlook
 from playlist_builder.sequence.rules import SequenceRules
-from playlist_builder.sequence.search import Search, Solution, improve
-from playlist_builder.sequence.setup import Prepared, prepare, target_at
+from playlist_builder.sequence.search import Search, Solution
+from playlist_builder.sequence.setup import ADVICE, Prepared, prepare, reaimed, target_at
 from playlist_builder.sequence.timing import preferred_crossfade
+
+# A first plan dearer than the best polished plan by more than this share of that plan's cost (and at
+# least SKIP_START_MIN, one noticeable flaw) is not polished: polishing takes off a fraction of a
+# plan's cost, rarely that much, and each polish takes time.
+SKIP_START_SHARE = 0.5
+SKIP_START_MIN = 1.0
 
 
 def build_plan(
@@ -62,28 +77,19 @@ def build_plan(
     crossfade = preferred_crossfade(arc.crossfade_s, rules.limits)
     history_ids = frozenset(int(track_id) for track_id in history)
     pins = tuple(pinned)
-    attempts = _attempt_rules(rules)
-    for attempt, tuned in enumerate(attempts):
-        try:
-            prepared = prepare(
-                arc,
-                minutes,
-                table,
-                seed=seed,
-                rules=tuned,
-                crossfade_s=crossfade,
-                pinned=pins,
-                history=history_ids,
-                familiarity=familiarity,
-            )
-            solution = Search(prepared, arc, tuned).run()
-            break
-        except InfeasibleSessionError:
-            if attempt == len(attempts) - 1:
-                raise
-    rules = tuned
-    order = np.random.default_rng(seed).permutation(len(solution.rows)).tolist()
-    solution = improve(solution, prepared, arc, rules, order)
+    judge, starts = _first_plans(
+        arc,
+        minutes,
+        table,
+        seed=seed,
+        rules=rules,
+        crossfade=crossfade,
+        pins=pins,
+        history=history_ids,
+        familiarity=familiarity,
+    )
+    prepared = judge.p
+    solution = _polished(judge, starts, seed)
     plan = compose(solution, prepared, arc, rules, minutes=minutes, seed=seed, familiarity=familiarity)
     plan = replace(plan, patient_code=patient_code, name=name)
     chosen = {table.rows[row].track_id: table.rows[row] for row in solution.rows}
@@ -93,6 +99,77 @@ def build_plan(
     if problems:
         raise InfeasibleSessionError(f"the plan broke a rule ({problems[0]}); please report this")
     return plan
+
+
+def _first_plans(
+    arc: Arc,
+    minutes: float,
+    table: CandidateTable,
+    *,
+    seed: int,
+    rules: SequenceRules,
+    crossfade: float,
+    pins: tuple[Pin, ...],
+    history: frozenset[int],
+    familiarity: bool,
+) -> tuple[PlanCost, list[Solution]]:
+    """The judge of the prepared problem and the first plans found, to be polished.
+
+    The beam search (beam.py, reserve.py) runs with phase ends aimed as the rules say and once more
+    aimed more loosely (see `_attempt_rules`): with few tracks of coarse lengths the looser aim can
+    reach much better plans, and either may find nothing. The depth-first walk adds a third start
+    and is the fallback; InfeasibleSessionError only when nothing is found, with the depth-first
+    walk's explanation of what is short.
+    """
+    prepared = prepare(
+        arc,
+        minutes,
+        table,
+        seed=seed,
+        rules=rules,
+        crossfade_s=crossfade,
+        pinned=pins,
+        history=history,
+        familiarity=familiarity,
+    )
+    judge = PlanCost(prepared, arc, rules)
+    view = outlook(prepared, rules)
+    starts: list[Solution] = []
+    failure: InfeasibleSessionError | None = None
+    walked = False
+    for tuned in _attempt_rules(rules):
+        aimed = prepared if tuned is rules else reaimed(prepared, tuned)
+        with contextlib.suppress(InfeasibleSessionError):
+            starts.append(BeamSearch(aimed, arc, tuned, judge, view).run())
+        if not walked:
+            try:
+                starts.append(Search(aimed, arc, tuned).run())
+                walked = True
+            except InfeasibleSessionError as error:
+                failure = error  # the depth-first walk explains what is short
+    if not starts:
+        raise failure if failure is not None else InfeasibleSessionError(f"no plan found; {ADVICE}")
+    return judge, starts
+
+
+def _polished(judge: PlanCost, starts: list[Solution], seed: int) -> Solution:
+    """The cheapest plan after the improvement pass, polishing the cheapest first plans first (see
+    SKIP_START_SHARE). Ties keep the earlier plan, so the result is deterministic."""
+    raw = [judge.total(start.rows, start.phase_of, start.timing) for start in starts]
+    solution, best = starts[0], np.inf
+    for index in sorted(range(len(starts)), key=lambda index: (raw[index], index)):
+        if raw[index] > best + max(SKIP_START_SHARE * abs(best), SKIP_START_MIN):
+            break
+        start = starts[index]
+        improved, cost = Improver(judge).run(start, _order(seed, len(start.rows)))
+        if cost < best - 1e-9:
+            solution, best = improved, cost
+    return solution
+
+
+def _order(seed: int, count: int) -> list[int]:
+    """The seeded order in which the improvement pass visits positions."""
+    return np.random.default_rng(seed).permutation(count).tolist()
 
 
 def _attempt_rules(rules: SequenceRules) -> list[SequenceRules]:

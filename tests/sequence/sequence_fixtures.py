@@ -93,3 +93,38 @@ def add_eligible_tracks(
             input_hash="test",
         )
     return ids
+
+
+# A small clinic library shaped like the demo database: quiet ambient and binaural pieces for the deep
+# phases, and only a few warm piano (minimal) and nature pieces, which the opening phases and the
+# closing `ground` phase all want. Loudness follows energy below 0.24 (quiet pieces are quieter), so
+# climbing from the deep phase back to the warm close needs intermediate "bridge" tracks.
+SCARCE_KINDS = (
+    (Category.AMBIENT, 9, 0.12, 0.22, ("Low Meridian", "Paper Moons", "Aurora Fields", "Quiet Harbour")),
+    (Category.BINAURAL, 5, 0.17, 0.19, ("Wave Lab", "Stillpoint Audio")),
+    (Category.MINIMAL, 5, 0.24, 0.28, ("Tomas Reyle", "Sara Lund", "Inès Valmont")),
+    (Category.NATURE, 5, 0.30, 0.46, ("Field Notes", "Coastline")),
+)
+SCARCE_LENGTHS_S = (150.0, 180.0, 210.0, 240.0, 270.0, 300.0, 360.0)
+
+
+def scarce_library(seed: int = 0) -> list[Candidate]:
+    """24 tracks (about 95 minutes) where good material for the end of a session is scarce."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for category, count, low, high, artists in SCARCE_KINDS:
+        for energy in np.linspace(low, high, count):
+            energy = float(np.clip(energy + rng.normal(0, 0.005), low, high))
+            loudness = -21.5 + min(0.0, energy - 0.24) * 70 + float(rng.normal(0, 0.3))
+            out.append(
+                Candidate(
+                    track_id=len(out) + 1,
+                    title=f"Ruhe {len(out)} — {category.value}",
+                    artist=artists[len(out) % len(artists)],
+                    duration_s=float(rng.choice(SCARCE_LENGTHS_S)),
+                    category=category,
+                    energy=round(energy, 3),
+                    loudness_lufs=round(loudness, 1),
+                )
+            )
+    return out

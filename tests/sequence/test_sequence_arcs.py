@@ -134,6 +134,8 @@ def test_shipped_sequence_rules_load() -> None:
         ("crossfade_min_s = 2", "crossfade_min_s = 20", "limits.crossfade_min_s"),
         ("pool_size = 600", "pool_size = 60.5", "search.pool_size"),
         ("variety = 0.25", "varietty = 0.25", "weights.varietty"),
+        ("beam_max_width = 128", "beam_max_width = 8", "search.beam_max_width"),
+        ("beam_width = 16", "beam_width = 16.5", "search.beam_width"),
     ],
 )
 def test_sequence_rule_mistakes_name_file_key_and_line(tmp_path: Path, old: str, new: str, key: str) -> None:

@@ -1,0 +1,149 @@
+"""The beam search's step, vectorised: the best next tracks for many partial plans at once.
+
+For partial plans filling the same phase (and with no pinned track waiting), the options are what the
+depth-first walk (`search.Search._free_options`) would offer each of them — unused pool tracks that
+keep the transition limits with the plan's last track and leave a remainder of the phase that can
+still be filled, cheapest first by the same score — but computed as one (plans x pool) array
+operation instead of one small computation per plan, which is what keeps a wide beam fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from playlist_builder.model import Arc
+from playlist_builder.sequence.cost import PLAY_UNIT_S, UNKNOWN_LOUDNESS_STEP_FRACTION, energy_rate, known_or
+from playlist_builder.sequence.evaluate import PlanCost
+from playlist_builder.sequence.setup import PhaseSetup, Prepared, residual_index
+
+
+@dataclass(frozen=True)
+class PoolColumns:
+    """One phase's pool as contiguous columns, so the hot loop gathers nothing from the whole table."""
+
+    rows: np.ndarray
+    sorted_rows: np.ndarray  # the pool's rows in ascending order...
+    sorted_at: np.ndarray  # ...and where each sits in the pool
+    advance: np.ndarray
+    duration: np.ndarray
+    energy: np.ndarray
+    loudness: np.ndarray
+    artist: np.ndarray
+    rate: np.ndarray  # category + tempo + variety - familiarity, per play unit
+    price: np.ndarray  # reservation price per play unit (reserve.py)
+
+
+@dataclass(frozen=True)
+class Heads:
+    """The partial plans being extended, as arrays: one entry (or row) per plan."""
+
+    clock: np.ndarray  # where each plan's next track starts (sum of advances)
+    free: np.ndarray  # time each plan still has to fill in the phase
+    last: np.ndarray  # each plan's last row, -1 for an empty plan
+    used: np.ndarray  # (plans x pool): pool tracks each plan already holds
+
+
+@dataclass(frozen=True)
+class Options:
+    """The chosen options: which plan each extends, the row, its cost terms and its reservation price."""
+
+    plan: np.ndarray
+    rows: np.ndarray
+    cost: np.ndarray
+    paid: np.ndarray
+
+
+def pool_columns(prepared: Prepared, setup: PhaseSetup, prices: np.ndarray) -> PoolColumns:
+    """The columns of one phase's pool, with the reservation prices aligned to it."""
+    table, pool = prepared.table, setup.pool
+    return PoolColumns(
+        rows=pool,
+        sorted_rows=pool[np.argsort(pool, kind="stable")],
+        sorted_at=np.argsort(pool, kind="stable"),
+        advance=prepared.advance[pool],
+        duration=table.duration_s[pool],
+        energy=table.energy[pool],
+        loudness=table.loudness_lufs[pool],
+        artist=table.artist[pool],
+        rate=setup.static_rate,
+        price=prices,
+    )
+
+
+def used_matrix(columns: PoolColumns, plans: list[tuple[int, ...]]) -> np.ndarray:
+    """(plans x pool): which pool tracks each plan (given as its rows) already holds."""
+    used = np.zeros((len(plans), columns.rows.size), dtype=bool)
+    lengths = [len(rows) for rows in plans]
+    flat = np.fromiter((row for rows in plans for row in rows), dtype=np.int64, count=sum(lengths))
+    if flat.size == 0 or columns.rows.size == 0:
+        return used
+    plan = np.repeat(np.arange(len(plans)), lengths)
+    where = np.minimum(np.searchsorted(columns.sorted_rows, flat), columns.rows.size - 1)
+    found = columns.sorted_rows[where] == flat
+    used[plan[found], columns.sorted_at[where[found]]] = True
+    return used
+
+
+def best_options(
+    columns: PoolColumns, setup: PhaseSetup, heads: Heads, judge: PlanCost, arc: Arc, branching: int
+) -> Options:
+    """Up to `branching` options per plan, each plan's best first (plans with none get none)."""
+    size = columns.rows.size
+    if size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Options(empty, empty, np.zeros(0), np.zeros(0))
+    mask = _fillable(columns, setup, heads) & ~heads.used
+    steps, fine = _transitions(columns, heads, judge, arc)
+    mask &= fine
+    middle = heads.clock[:, None] + columns.advance[None, :] / 2
+    rate = energy_rate(columns.energy[None, :], judge.target(setup.index, middle), judge.rules)
+    rate += columns.rate[None, :]
+    score = np.where(mask, rate + columns.price + steps * PLAY_UNIT_S / columns.duration, np.inf)
+    count = min(branching, size)
+    best = np.argpartition(score, count - 1, axis=1)[:, :count]
+    chosen = np.take_along_axis(score, best, axis=1)
+    order = np.argsort(chosen, axis=1, kind="stable")
+    best = np.take_along_axis(best, order, axis=1)
+    plan, rank = np.nonzero(np.isfinite(np.take_along_axis(chosen, order, axis=1)))
+    column = best[plan, rank]
+    share = columns.duration[column] / PLAY_UNIT_S
+    return Options(
+        plan=plan,
+        rows=columns.rows[column],
+        cost=rate[plan, column] * share + steps[plan, column],
+        paid=columns.price[column] * share,
+    )
+
+
+def _fillable(columns: PoolColumns, setup: PhaseSetup, heads: Heads) -> np.ndarray:
+    """(plans x pool): taking the track leaves a remainder of the phase that can still be filled."""
+    index = residual_index(heads.free[:, None] - columns.advance[None, :], setup.close_low_s)
+    reach = setup.reach
+    inside = (index >= 0) & (index < reach.size)
+    fits = index >= reach.size  # more room left than the look-ahead covers: plenty
+    fits[inside] = reach[index[inside]]
+    return fits & (heads.free > setup.close_high_s)[:, None]
+
+
+def _transitions(
+    columns: PoolColumns, heads: Heads, judge: PlanCost, arc: Arc
+) -> tuple[np.ndarray, np.ndarray]:
+    """(plans x pool): the step cost from each plan's last track, and whether the hard limits hold."""
+    table, weights = judge.p.table, judge.rules.weights
+    started = heads.last >= 0
+    last = np.where(started, heads.last, 0)
+    energy_step = columns.energy[None, :] - table.energy[last][:, None]
+    loud_step = np.abs(columns.loudness[None, :] - table.loudness_lufs[last][:, None])
+    fine = (
+        (np.abs(energy_step) <= arc.max_energy_step + 1e-9)
+        & ~(loud_step > arc.max_loudness_step_lu + 1e-9)  # NaN (unknown) passes
+        & (columns.artist[None, :] != table.artist[last][:, None])
+    )
+    unknown = arc.max_loudness_step_lu * UNKNOWN_LOUDNESS_STEP_FRACTION
+    steps = weights.energy_step * (energy_step / arc.max_energy_step) ** 2
+    steps += weights.loudness_step * (known_or(loud_step, unknown) / arc.max_loudness_step_lu) ** 2
+    fine[~started] = True
+    steps[~started] = 0.0
+    return steps, fine
