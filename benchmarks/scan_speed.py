@@ -7,9 +7,11 @@ Targets: first scan >= 70% of the bare loop's throughput; unchanged rescan >= 10
 from __future__ import annotations
 
 import shutil
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import mutagen
@@ -71,6 +73,19 @@ def make_library(root: Path, count: int) -> list[Path]:
     return files
 
 
+RUNS = 3  # each figure is the median of three runs: single runs on a shared machine jitter by 2x
+
+
+def _timed(work: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def _median(work: Callable[[], object]) -> float:
+    return statistics.median(_timed(work) for _ in range(RUNS))
+
+
 def main() -> None:
     """Generate the library, time the bare loop, the first scan and the rescan, print the ratios."""
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
@@ -79,17 +94,16 @@ def main() -> None:
         t0 = time.perf_counter()
         files = make_library(root, count)
         print(f"generated {count} files in {time.perf_counter() - t0:.1f} s")
-        library = Library.open(f"sqlite:///{root / 'bench.sqlite3'}")
-        t0 = time.perf_counter()
-        for path in files:
-            mutagen.File(path)
-        bare = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        scan_paths(library, [str(root / "lib")])
-        first = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        bare = _median(lambda: [mutagen.File(path) for path in files])
+        firsts = []
+        for attempt in range(RUNS):
+            library = Library.open(f"sqlite:///{root / f'bench{attempt}.sqlite3'}")
+            firsts.append(_timed(lambda lib=library: scan_paths(lib, [str(root / "lib")])))
+            if attempt < RUNS - 1:
+                library.close()
+        first = statistics.median(firsts)
+        rescan = _median(lambda: scan_paths(library, [str(root / "lib")]))
         report = scan_paths(library, [str(root / "lib")])
-        rescan = time.perf_counter() - t0
         assert report.unchanged == count
         print(f"bare mutagen.File loop: {bare:.2f} s ({count / bare:.0f} files/s)")
         print(f"first scan:             {first:.2f} s ({count / first:.0f} files/s)")

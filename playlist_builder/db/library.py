@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, create_engine, delete, event, insert, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -41,9 +41,8 @@ from playlist_builder.model import (
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # two commands at once wait for each other instead of failing
 
 
-@dataclass(frozen=True)
-class FileFacts:
-    """What an incremental rescan compares: a stored file's size, mtime and missing flag."""
+class FileFacts(NamedTuple):
+    """What an incremental rescan compares: a stored file's size, mtime and missing flag (a tuple: cheap)."""
 
     track_id: int
     size: int | None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -14,7 +13,8 @@ from playlist_builder.db.library import FileFacts, Library
 from playlist_builder.errors import InputError
 from playlist_builder.model import Track
 from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
-from playlist_builder.sources.local import FoundFile, TagReadError, WalkProblem, read_track, walk_audio_files
+from playlist_builder.sources import local
+from playlist_builder.sources.local import FoundFile, WalkProblem, walk_audio_files
 
 # Files are written to the database in batches: an interrupted scan keeps every finished batch, and a
 # rerun skips those files because their size and mtime are then on record.
@@ -22,7 +22,7 @@ BATCH_SIZE = 200
 # Below this many files to read, starting worker processes costs more than it saves.
 PARALLEL_READ_THRESHOLD = 400
 MAX_READ_WORKERS = 4
-READ_CHUNK = 32
+READ_CHUNK = 128
 
 
 @dataclass
@@ -128,28 +128,22 @@ def _scan_root(library: Library, root: str, out: ScanReport, progress: ProgressC
     library.touch_root(root_id)
 
 
-def read_or_reason(file: FoundFile) -> Track | str:
-    """Read one file's tags; a string is the reason it could not be read."""
-    try:
-        return read_track(file)
-    except TagReadError as exc:
-        return str(exc)
-
-
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
-
-
 def _read_all(files: list[FoundFile]) -> Iterator[Track | str]:
-    """Read tags in order; large scans use one worker process per core (mutagen is CPU-bound Python)."""
+    """Read tags in order; large scans use one forked worker per core (mutagen is CPU-bound Python).
+
+    Fork, not spawn: a spawned worker re-imports the whole command line before reading a single file,
+    which costs more than it saves. The workers never touch the parent's database connections, and
+    where fork is not available the files are read in this process.
+    """
     workers = min(os.cpu_count() or 1, MAX_READ_WORKERS)
-    if len(files) < PARALLEL_READ_THRESHOLD or workers < 2:
-        yield from (read_or_reason(file) for file in files)
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if len(files) < PARALLEL_READ_THRESHOLD or workers < 2 or not forkable:
+        yield from (local.read_or_reason(file) for file in files)
         return
-    context = multiprocessing.get_context("spawn")  # no fork of a process holding database connections
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_sigint)
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=local.ignore_sigint)
     try:
-        yield from pool.map(read_or_reason, files, chunksize=READ_CHUNK)
+        yield from pool.map(local.read_or_reason, files, chunksize=READ_CHUNK)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import mutagen
 import mutagen.oggflac
@@ -54,9 +55,8 @@ _FORMAT_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class FoundFile:
-    """An audio file met while walking a root."""
+class FoundFile(NamedTuple):
+    """An audio file met while walking a root (a tuple: thousands are made per scan)."""
 
     path: str
     relative: str
@@ -102,9 +102,9 @@ def walk_audio_files(root: str) -> Iterator[FoundFile | WalkProblem]:
         yield FoundFile(root, ".", root_stat.st_size, root_stat.st_mtime, lrc)
         return
     visited: set[tuple[int, int]] = {(root_stat.st_dev, root_stat.st_ino)}
-    stack = [root]
+    stack: list[tuple[str, str]] = [(root, "")]  # (folder, its path relative to the root with a trailing /)
     while stack:
-        directory = stack.pop()
+        directory, prefix = stack.pop()
         try:
             with os.scandir(directory) as iterator:
                 entries = sorted(iterator, key=lambda e: e.name)
@@ -112,40 +112,46 @@ def walk_audio_files(root: str) -> Iterator[FoundFile | WalkProblem]:
             yield WalkProblem(directory, exc.strerror or str(exc))
             continue
         lrc_stems = {os.path.splitext(e.name)[0] for e in entries if e.name.lower().endswith(".lrc")}
-        subdirs: list[str] = []
+        subdirs: list[tuple[str, str]] = []
         for entry in entries:
-            yield from _visit(entry, root, lrc_stems, visited, subdirs)
+            item = _visit(entry, prefix, lrc_stems, visited, subdirs)
+            if item is not None:
+                yield item
         stack.extend(reversed(subdirs))
 
 
 def _visit(
-    entry: os.DirEntry[str], root: str, lrc_stems: set[str], visited: set[tuple[int, int]], subdirs: list[str]
-) -> Iterator[FoundFile | WalkProblem]:
+    entry: os.DirEntry[str],
+    prefix: str,
+    lrc_stems: set[str],
+    visited: set[tuple[int, int]],
+    subdirs: list[tuple[str, str]],
+) -> FoundFile | WalkProblem | None:
+    """One directory entry: a sub-folder is queued, an audio file returned, anything else ignored."""
     try:
         if entry.is_dir(follow_symlinks=True):
             info = entry.stat(follow_symlinks=True)
             key = (info.st_dev, info.st_ino)
             if key in visited:
                 if entry.is_symlink():
-                    yield WalkProblem(entry.path, "symbolic link to a folder already scanned (skipped)")
-                return
+                    return WalkProblem(entry.path, "symbolic link to a folder already scanned (skipped)")
+                return None
             visited.add(key)
-            subdirs.append(entry.path)
-            return
+            subdirs.append((entry.path, f"{prefix}{entry.name}/"))
+            return None
         stem, ext = os.path.splitext(entry.name)
         if ext.lower() not in AUDIO_EXTENSIONS or not entry.is_file(follow_symlinks=True):
-            return
+            return None
         info = entry.stat(follow_symlinks=True)
     except OSError as exc:
-        yield WalkProblem(entry.path, exc.strerror or str(exc))
-        return
-    relative = os.path.relpath(entry.path, root).replace(os.sep, "/")
-    try:
-        relative.encode("utf-8")
-    except UnicodeEncodeError:
-        yield WalkProblem(entry.path, "file name is not valid UTF-8 (rename it to scan it)")
-        return
-    yield FoundFile(entry.path, relative, info.st_size, info.st_mtime, stem in lrc_stems)
+        return WalkProblem(entry.path, exc.strerror or str(exc))
+    relative = prefix + entry.name
+    if not relative.isascii():
+        try:
+            relative.encode("utf-8")
+        except UnicodeEncodeError:
+            return WalkProblem(entry.path, "file name is not valid UTF-8 (rename it to scan it)")
+    return FoundFile(entry.path, relative, info.st_size, info.st_mtime, stem in lrc_stems)
 
 
 class TagReadError(Exception):
@@ -195,6 +201,19 @@ def read_track(found: FoundFile) -> Track:
         size=found.size,
         mtime=found.mtime,
     )
+
+
+def read_or_reason(found: FoundFile) -> Track | str:
+    """Read one file's tags; a string is the reason it could not be read (picklable for worker processes)."""
+    try:
+        return read_track(found)
+    except TagReadError as exc:
+        return str(exc)
+
+
+def ignore_sigint() -> None:
+    """Worker-process initializer: Ctrl-C is the parent's to handle (it stops the pool)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _options_for_header(head: bytes) -> list[type] | None:

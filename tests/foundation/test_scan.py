@@ -203,7 +203,7 @@ def test_interrupted_scan_keeps_finished_batches(library: Library, tmp_path: Pat
         write_tone(root / f"t{i}.wav", seconds=0.1)
     monkeypatch.setattr(scan_module, "BATCH_SIZE", 3)
     calls = {"n": 0}
-    real_read = scan_module.read_or_reason
+    real_read = scan_module.local.read_or_reason
 
     def flaky_read(found):  # type: ignore[no-untyped-def]
         calls["n"] += 1
@@ -211,11 +211,11 @@ def test_interrupted_scan_keeps_finished_batches(library: Library, tmp_path: Pat
             raise KeyboardInterrupt
         return real_read(found)
 
-    monkeypatch.setattr(scan_module, "read_or_reason", flaky_read)
+    monkeypatch.setattr(scan_module.local, "read_or_reason", flaky_read)
     with pytest.raises(KeyboardInterrupt):
         scan_paths(library, [str(root)])
     assert len(library.list_tracks()) == 3  # the first batch was committed
-    monkeypatch.setattr(scan_module, "read_or_reason", real_read)
+    monkeypatch.setattr(scan_module.local, "read_or_reason", real_read)
     result = scan_paths(library, [str(root)])
     assert (result.unchanged, result.added) == (3, 4)
 
