@@ -222,6 +222,33 @@ def test_curated_entry_linked_to_a_local_file(library: Library, offline: Setting
     assert local in eligible and curated not in eligible  # the file plays; no duplicate
 
 
+def test_curated_trust_never_outweighs_a_voice_heard_in_the_linked_file(
+    library: Library, offline: Settings, tmp_path: Path
+) -> None:
+    # A curated list says "no lyrics", but the file it was matched to clearly has a voice in it:
+    # neither the file nor the curated row may enter a session.
+    local = add_local(
+        library, tmp_path, "sung.flac", make_features(vocal_probability=0.97, energy=0.3), title="Track 02"
+    )
+    (curated,) = add_tracks(
+        library,
+        make_track(
+            source=Source.CURATED,
+            source_key="clinic/3",
+            title="Spiegel im Spiegel",
+            curated_category=Category.MINIMAL,
+            curated_library="clinic",
+        ),
+    )
+    library.set_link(curated, linked_track_id=local)
+    service.classify_library(library, offline)
+    for track_id in (local, curated):
+        verdict = library.get_classification(track_id)
+        assert verdict is not None and verdict.lyrics is not LyricsStatus.INSTRUMENTAL
+    eligible = {t.id for t, _, _ in service.eligible_tracks(library)}
+    assert local not in eligible and curated not in eligible
+
+
 def test_describe_track_view(
     library: Library, offline: Settings, stocked: dict[str, int], tmp_path: Path
 ) -> None:
