@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playlist_builder.classify.tomlcheck import TomlDoc, read_toml
 from playlist_builder.model import Category, LyricsStatus
+from playlist_builder.tomlfile import TomlDoc, read_toml
 
 RULES_FILE = "classification.toml"
 NAME_FIELDS = ("title", "artist", "album_artist", "album", "genre", "composer", "comment")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playlist_builder.classify.tomlcheck import TomlDoc, read_toml
 from playlist_builder.errors import NotFoundError
 from playlist_builder.model import Arc, Category, Phase
+from playlist_builder.tomlfile import TomlDoc, read_toml
 
 ARC_KEYS = (
     "name",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from playlist_builder.classify.tomlcheck import TomlDoc, read_toml
+from playlist_builder.tomlfile import TomlDoc, read_toml
 
 SEQUENCE_RULES_FILE = "sequence.toml"
 

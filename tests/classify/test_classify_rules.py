@@ -8,8 +8,8 @@ import pytest
 from classify_fixtures import REPO_RULES
 
 from playlist_builder.classify.rules import RULES_FILE, load_rules
-from playlist_builder.classify.tomlcheck import locate_key
 from playlist_builder.errors import ConfigError
+from playlist_builder.tomlfile import locate_key
 
 SHIPPED = (REPO_RULES / RULES_FILE).read_text(encoding="utf-8")
 
