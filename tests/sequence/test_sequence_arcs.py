@@ -133,7 +133,7 @@ def test_shipped_sequence_rules_load() -> None:
         ("energy_fit = 1.0", "energy_fit = -1.0", "weights.energy_fit"),
         ("crossfade_min_s = 2", "crossfade_min_s = 20", "limits.crossfade_min_s"),
         ("pool_size = 600", "pool_size = 60.5", "search.pool_size"),
-        ("variety = 0.25", "varietty = 0.25", "weights.varietty"),
+        ("variety = 0.6", "varietty = 0.6", "weights.varietty"),
         ("beam_max_width = 128", "beam_max_width = 8", "search.beam_max_width"),
         ("beam_width = 16", "beam_width = 16.5", "search.beam_width"),
     ],
