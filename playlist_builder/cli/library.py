@@ -68,10 +68,13 @@ def _scan_summary(result: ScanReport) -> dict[str, Any]:
         "returned": result.returned,
         "failed": result.failed,
         "problems": [{"path": path, "reason": reason} for path, reason in result.problems],
+        "notes": [{"path": path, "reason": reason} for path, reason in result.notes],
     }
 
 
 def _print_scan(result: ScanReport) -> None:
+    for path, reason in result.notes[:MAX_PROBLEMS_SHOWN]:
+        click.echo(f"note: {path}: {reason}", err=True)
     for path, reason in result.problems[:MAX_PROBLEMS_SHOWN]:
         click.echo(f"skipped: {path}: {reason}", err=True)
     if len(result.problems) > MAX_PROBLEMS_SHOWN:

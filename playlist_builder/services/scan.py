@@ -37,6 +37,7 @@ class ScanReport:
     marked_missing: int = 0
     returned: int = 0
     problems: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # passed over on purpose, nothing lost
 
     @property
     def failed(self) -> int:
@@ -80,7 +81,9 @@ def _scan_root(library: Library, root: str, out: ScanReport, progress: ProgressC
     found: list[FoundFile] = []
     unreadable_dirs: list[str] = []
     for item in walk_audio_files(root):
-        if isinstance(item, WalkProblem):
+        if isinstance(item, WalkProblem) and item.passed_over:
+            out.notes.append((item.path, item.reason))
+        elif isinstance(item, WalkProblem):
             out.problems.append((item.path, item.reason))
             if os.path.lexists(item.path):  # a root that is gone entirely means its files are missing
                 unreadable_dirs.append(item.path)

@@ -67,10 +67,11 @@ class FoundFile(NamedTuple):
 
 @dataclass(frozen=True)
 class WalkProblem:
-    """Something under a root that could not be visited (permission, loop, bad name)."""
+    """Something under a root that could not be visited (permission, bad name), or was passed over."""
 
     path: str
     reason: str
+    passed_over: bool = False  # True for a link back into folders already scanned: nothing is lost
 
 
 def clean_text(value: Any) -> str | None:
@@ -134,7 +135,8 @@ def _visit(
             key = (info.st_dev, info.st_ino)
             if key in visited:
                 if entry.is_symlink():
-                    return WalkProblem(entry.path, "symbolic link to a folder already scanned (skipped)")
+                    reason = "link to a folder already scanned (not scanned twice)"
+                    return WalkProblem(entry.path, reason, passed_over=True)
                 return None
             visited.add(key)
             subdirs.append((entry.path, f"{prefix}{entry.name}/"))

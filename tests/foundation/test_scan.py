@@ -158,6 +158,7 @@ def test_single_file_root_and_symlink_loop(library: Library, tmp_path: Path) -> 
     (root / "loop").symlink_to(root, target_is_directory=True)
     result = scan_paths(library, [str(root)])
     assert result.seen == 1  # the loop is visited once, not forever
+    assert result.failed == 0 and result.notes[0][0] == str(root / "loop")  # a note, not a failure
     single = write_tone(tmp_path / "solo.flac")
     scan_paths(library, [str(single)])
     track = library.find_track_by_path(single)
