@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import functools
-import shutil
 import subprocess
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from playlist_builder.audio.decode import ffmpeg_binary
 from playlist_builder.errors import ExportError
 
 
@@ -34,16 +34,8 @@ PLAYABLE_EVERYWHERE = {".mp3", ".m4a", ".aac", ".wav"}
 
 @functools.cache
 def find_ffmpeg() -> str | None:
-    """Path of an ffmpeg executable, or None."""
-    system = shutil.which("ffmpeg")
-    if system:
-        return system
-    try:
-        import imageio_ffmpeg
-
-        return imageio_ffmpeg.get_ffmpeg_exe()
-    except (ImportError, RuntimeError):
-        return None
+    """Path of an ffmpeg executable, or None (the analyser's look-up, remembered for this process)."""
+    return ffmpeg_binary()
 
 
 def require_ffmpeg() -> str:
