@@ -12,6 +12,7 @@ from typing import Any
 
 from playlist_builder.errors import ConfigError, NotFoundError
 from playlist_builder.model import Category, Source, Track
+from playlist_builder.tomlfile import locate_key
 
 # The phase names of the session arcs an entry's note may point to (rules/arcs use the same words).
 PHASE_NAMES = ("settle", "descend", "deep", "return", "ground")
@@ -33,8 +34,6 @@ _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DURATION_RE = re.compile(r"^(?:(\d+):)?(\d{1,3}):([0-5]\d)(?:\.(\d+))?$")
 _ISRC_RE = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$")
 _SPOTIFY_TRACK_URI_RE = re.compile(r"^spotify:track:[0-9A-Za-z]{22}$")
-_ENTRY_HEADER_RE = re.compile(r"^\s*\[\[\s*entries\s*\]\]")
-_TABLE_HEADER_RE = re.compile(r"^\s*\[")
 
 
 @dataclass(frozen=True)
@@ -187,8 +186,7 @@ class _Validator:
 
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
-        self.lines = text.splitlines()
-        self.entry_starts = [i for i, line in enumerate(self.lines) if _ENTRY_HEADER_RE.match(line)]
+        self.text = text
         self.problems: list[str] = []
 
     def library(self, data: Mapping[str, Any]) -> CuratedLibrary:
@@ -313,40 +311,17 @@ class _Validator:
             else:
                 first[entry.entry_id] = index
 
-    # --- line numbers (tomllib gives none, so the raw text is searched) ------------------------------
+    # --- line numbers (tomllib gives none; tomlfile.locate_key searches the raw text) -------------
 
     def entry_line(self, index: int, key: str | None) -> int | None:
         """1-based line of an entry's field (or of its [[entries]] header when the field is absent)."""
-        if index >= len(self.entry_starts):
-            return None
-        start = self.entry_starts[index]
-        end = len(self.lines)
-        for i in range(start + 1, len(self.lines)):
-            if _TABLE_HEADER_RE.match(self.lines[i]):
-                end = i
-                break
-        if key is not None:
-            field_re = re.compile(rf"^\s*{re.escape(key)}\s*=")
-            for i in range(start + 1, end):
-                if field_re.match(self.lines[i]):
-                    return i + 1
-        return start + 1
+        return locate_key(self.text, ("entries", index) if key is None else ("entries", index, key))
 
     def _table_line(self, table: str) -> int | None:
-        header_re = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]")
-        for i, line in enumerate(self.lines):
-            if header_re.match(line):
-                return i + 1
-        return None
+        return locate_key(self.text, (table,))
 
     def _top_line(self, key: str) -> int | None:
-        key_re = re.compile(rf"^\s*{re.escape(key)}\s*=")
-        for i, line in enumerate(self.lines):
-            if _TABLE_HEADER_RE.match(line):
-                return None
-            if key_re.match(line):
-                return i + 1
-        return None
+        return locate_key(self.text, (key,))
 
     def _problem(self, line: int | None, message: str) -> None:
         place = f"{self.path}:{line}" if line is not None else f"{self.path}"
