@@ -80,7 +80,7 @@ def _print(result: DemoReport) -> None:
     )
     click.echo("")
     click.echo(f"  {'start':>7}  {'phase':<8} {'category':<9} {'energy':>6}  title")
-    titles = _titles(result)
+    titles = result.titles
     for item in plan.items:
         click.echo(
             f"  {format_duration(item.start_s):>7}  {item.phase:<8} {item.category.value:<9} "
@@ -96,13 +96,3 @@ def _print(result: DemoReport) -> None:
     click.echo(f"Arc plot:      {result.plot}")
     click.echo(f"Database:      {result.database}")
     click.echo(f"Done in {result.elapsed_s:.0f} s. Listen before clinical use.")
-
-
-def _titles(result: DemoReport) -> dict[int, str]:
-    from playlist_builder.db.library import Library
-
-    library = Library.open(result.database)
-    try:
-        return {t.id: t.title for t in library.list_tracks() if t.id is not None}
-    finally:
-        library.close()

@@ -51,6 +51,7 @@ class DemoReport:
     sheet: Path
     plot: Path
     held_back: list[HeldBack] = field(default_factory=list)
+    titles: dict[int, str] = field(default_factory=dict)  # track id -> title, for printing the plan
     elapsed_s: float = 0.0
 
 
@@ -99,6 +100,7 @@ def run_demo(
         sheet = write_session_sheet(library, own, plan.id, output_dir / "demo-session.html")
         plot = write_arc_plot(library, own, plan.id, output_dir / "demo-session-arc.png")
         held = held_back(library)
+        titles = {t.id: t.title for t in library.list_tracks(ids=[i.track_id for i in plan.items]) if t.id}
     finally:
         library.close()
     return DemoReport(
@@ -114,6 +116,7 @@ def run_demo(
         sheet=sheet,
         plot=plot,
         held_back=held,
+        titles=titles,
         elapsed_s=time.perf_counter() - started,
     )
 
