@@ -22,6 +22,7 @@ from playlist_builder.config import Settings
 from playlist_builder.db.library import AnalysisState, Library
 from playlist_builder.errors import AudioError, InputError, NotFoundError
 from playlist_builder.model import Features, Source, Track
+from playlist_builder.services.damage import damage_reason, load_damage_rules
 from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
 
 # Futures queued ahead per worker: enough to keep workers busy, few enough that Ctrl-C cancels quickly.
@@ -60,6 +61,7 @@ class _Job:
     label: str
     file_size: int | None
     file_mtime: float | None
+    stated_s: float | None = None  # the length the library counts (the header's): damage is a shortfall
 
 
 def _file_facts(path: str) -> tuple[int | None, float | None]:
@@ -92,7 +94,7 @@ def plan_jobs(library: Library, *, force: bool, track_ids: Sequence[int] | None)
             continue
         size, mtime = _file_facts(path)
         if force or needs_analysis(states.get(track.id), size, mtime):
-            jobs.append(_Job(track.id, path, track.source_key or path, size, mtime))
+            jobs.append(_Job(track.id, path, track.source_key or path, size, mtime, track.duration_s))
         else:
             skipped += 1
     return jobs, skipped
@@ -116,10 +118,10 @@ def analyze_library(
     progress: ProgressCallback | None = None,
 ) -> AnalyzeReport:
     """Analyse new and changed local files (all of them with `force`), saving each result as it arrives."""
-    del settings  # analysis needs no settings today; the parameter keeps every use-case's signature alike
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {jobs}")
     load_vocal_model()  # fail once, clearly, if the model is missing, rather than once per file
+    damage_rules = load_damage_rules(settings.rules_dir)
     started = time.monotonic()
     work, skipped = plan_jobs(library, force=force, track_ids=track_ids)
     total = len(work)
@@ -136,6 +138,7 @@ def analyze_library(
             job.track_id,
             features,
             error=error,
+            damage=damage_reason(job.stated_s, features.duration_s, damage_rules) if features else None,
             file_size=job.file_size,
             file_mtime=job.file_mtime,
             analyzer_version=ANALYZER_VERSION,

@@ -11,6 +11,7 @@ from typing import Any
 
 from playlist_builder.config import Settings
 from playlist_builder.db.library import Library
+from playlist_builder.db.query import ineligible_reasons
 from playlist_builder.errors import InfeasibleSessionError, InputError, NotFoundError
 from playlist_builder.model import Arc, Category, Classification, Features, SessionPlan, Source, Track
 from playlist_builder.sequence.arcs import arc_names, load_arc, load_arcs
@@ -26,7 +27,6 @@ SOURCES = ("any", "local", "spotify")
 PATIENT_CODE = re.compile(r"^(?=.*[0-9])[A-Za-z0-9](?:[A-Za-z0-9-]{0,31})$")
 MAX_SEED = 2**31 - 1  # seeds are stored in a 32-bit column on PostgreSQL
 MAX_NAME_LENGTH = 120
-FEATURES_CHUNK = 500  # ids per query: well under SQLite's limit on bound parameters
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def build_session(
 def session_candidates(library: Library, source: str = "any") -> list[Candidate]:
     """The solver's candidates: eligible tracks with their verdict, energy, loudness and tempo."""
     eligible = [entry for entry in eligible_tracks(library) if _plays_from(entry[0], source)]
-    features = _features(library, [track.id for track, _, _ in eligible if track.source is Source.LOCAL])
+    features = library.features_for([t.id for t, _, _ in eligible if t.source is Source.LOCAL and t.id])
     return [
         _candidate(
             track, classification, verdict.category, verdict.secondary_category, features.get(track.id)
@@ -131,15 +131,6 @@ def session_candidates(library: Library, source: str = "any") -> list[Candidate]
         for track, classification, verdict in eligible
         if track.id is not None
     ]
-
-
-def _features(library: Library, track_ids: list[int | None]) -> dict[int, Features]:
-    """Stored features of many tracks, asked for in chunks (databases limit the size of an IN list)."""
-    ids = [track_id for track_id in track_ids if track_id is not None]
-    found: dict[int, Features] = {}
-    for start in range(0, len(ids), FEATURES_CHUNK):
-        found.update(library.features_for(ids[start : start + FEATURES_CHUNK]))
-    return found
 
 
 def _candidate(
@@ -188,10 +179,10 @@ def _check_pins(library: Library, pinned: Iterable[Pin], candidate_ids: set[int]
             raise InfeasibleSessionError(
                 f"cannot pin track {pin.track_id} ({track.title!r}): it does not play from {source}"
             )
+        state = library.track_states([pin.track_id]).get(pin.track_id)
+        why = "; ".join(ineligible_reasons(state)) if state is not None else "not in the library"
         raise InfeasibleSessionError(
-            f"cannot pin track {pin.track_id} ({track.title!r}): it is not eligible for sessions (it must "
-            "be classified instrumental or approved by a clinician, not banned, not missing, with a known "
-            "length)"
+            f"cannot pin track {pin.track_id} ({track.title!r}): it is not eligible for sessions: {why}"
         )
 
 
