@@ -257,22 +257,37 @@ class Library:
                     found[key] = FileFacts(tid, size, mtime, missing, fingerprint)
         return found
 
+    def local_fingerprints(self) -> set[str]:
+        """Every content fingerprint stored for a local file (a scan asks about matches only for these)."""
+        stmt = select(TrackRow.fingerprint).where(
+            TrackRow.source == Source.LOCAL.value, TrackRow.fingerprint.is_not(None)
+        )
+        with self.transaction() as s:
+            return set(s.scalars(stmt))  # type: ignore[arg-type]
+
     def fingerprint_matches(self, fingerprints: Iterable[str]) -> dict[str, list[FingerprintMatch]]:
         """Stored local files by content fingerprint, each saying whether a clinician banned it."""
         wanted = sorted(set(fingerprints))
-        found: dict[str, list[FingerprintMatch]] = {}
-        banned = active_decision_exists(OverrideAction.BAN)
+        rows: list[tuple[str, int, str, bool]] = []
         with self.transaction() as s:
             for chunk in in_chunks(wanted):
-                stmt = (
-                    select(TrackRow.fingerprint, TrackRow.id, TrackRow.source_key, TrackRow.missing, banned)
-                    .where(TrackRow.source == Source.LOCAL.value, TrackRow.fingerprint.in_(chunk))
-                    .order_by(TrackRow.id)
+                stmt = select(TrackRow.fingerprint, TrackRow.id, TrackRow.source_key, TrackRow.missing).where(
+                    TrackRow.source == Source.LOCAL.value, TrackRow.fingerprint.in_(chunk)
                 )
-                for fingerprint, tid, key, missing, is_banned in s.execute(stmt):
-                    found.setdefault(fingerprint, []).append(
-                        FingerprintMatch(tid, key, bool(missing), bool(is_banned))
+                rows.extend((fp, tid, key, missing) for fp, tid, key, missing in s.execute(stmt))
+            banned: set[int] = set()
+            if rows:  # rare (moves and copies): ask about bans only then
+                ids = [tid for _, tid, _, _ in rows]
+                banned = set(
+                    s.scalars(
+                        select(TrackRow.id).where(
+                            TrackRow.id.in_(ids), active_decision_exists(OverrideAction.BAN)
+                        )
                     )
+                )
+        found: dict[str, list[FingerprintMatch]] = {}
+        for fingerprint, tid, key, missing in sorted(rows, key=lambda row: row[1]):
+            found.setdefault(fingerprint, []).append(FingerprintMatch(tid, key, bool(missing), tid in banned))
         return found
 
     def relocate_track(self, track_id: int, path: str, root_id: int | None) -> None:

@@ -6,7 +6,7 @@ import multiprocessing
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -110,15 +110,17 @@ def _scan_root(library: Library, root: str, out: ScanReport, progress: ProgressC
     batch: list[Track] = []
     fingerprints: dict[str, str | None] = {}
     relocated: set[int] = set()
+    stored = library.local_fingerprints() if any(facts is None for _, _, facts in to_read) else set()
     total = len(to_read)
-    results = _read_all([file for file, _, _ in to_read])
+    # the reader names each track by what it is given as `relative`: give it the resolved path (the key)
+    results = _read_all([file._replace(relative=key) for file, key, _ in to_read])
     for index, ((file, key, facts), (outcome, fingerprint)) in enumerate(
         zip(to_read, results, strict=False), start=1
     ):
         if isinstance(outcome, str):
             out.problems.append((file.path, outcome))
-            outcome = _unreadable_track(file, outcome)
-        batch.append(replace(outcome, source_key=key))
+            outcome = _unreadable_track(file._replace(relative=key), outcome)
+        batch.append(outcome)
         fingerprints[key] = fingerprint
         if facts is None:
             out.added += 1
@@ -128,10 +130,10 @@ def _scan_root(library: Library, root: str, out: ScanReport, progress: ProgressC
                 out.returned += 1
         report(progress, ProgressEvent(done=index, total=total, item=file.relative))
         if len(batch) >= BATCH_SIZE:
-            relocated |= _save_batch(library, batch, fingerprints, known, seen_keys, root_id, out)
+            relocated |= _save_batch(library, batch, fingerprints, stored, known, seen_keys, root_id, out)
             batch, fingerprints = [], {}
     if batch:
-        relocated |= _save_batch(library, batch, fingerprints, known, seen_keys, root_id, out)
+        relocated |= _save_batch(library, batch, fingerprints, stored, known, seen_keys, root_id, out)
     out.returned += library.set_missing(returned_ids, False)
     vanished = [
         facts.track_id
@@ -150,6 +152,7 @@ def _save_batch(
     library: Library,
     batch: list[Track],
     fingerprints: dict[str, str | None],
+    stored: set[str],
     known: dict[str, FileFacts],
     seen_keys: set[str],
     root_id: int,
@@ -160,7 +163,8 @@ def _save_batch(
     A moved file keeps its row (and so every decision, analysis and classification). A new copy of a
     file a clinician banned is banned too: the same audio must not come back under another name.
     """
-    new = {key: fp for key, fp in fingerprints.items() if fp is not None and key not in known}
+    # only new paths whose content the library already holds (under another path) can be moves or copies
+    new = {key: fp for key, fp in fingerprints.items() if fp in stored and key not in known}
     matches = library.fingerprint_matches(new.values()) if new else {}
     inherited: list[tuple[str, int]] = []
     relocated: set[int] = set()
