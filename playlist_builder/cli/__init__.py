@@ -13,7 +13,7 @@ import click
 
 from playlist_builder import __version__
 from playlist_builder.cli.common import AppContext
-from playlist_builder.config import load_settings, sqlite_url
+from playlist_builder.config import DEFAULT_DB_NAME, load_settings, sqlite_url
 from playlist_builder.errors import PlaylistBuilderError
 
 # Command name -> "module:attribute". Imported on first use so `--help` and quick commands start fast.
@@ -105,10 +105,10 @@ def cli(ctx: click.Context, db_url: str | None, data_dir: str | None, verbose: b
         from pathlib import Path
 
         new_dir = Path(data_dir)
-        db_default = settings.db_url == sqlite_url(settings.data_dir / "library.sqlite3")
+        db_default = settings.db_url == sqlite_url(settings.data_dir / DEFAULT_DB_NAME)
         settings = settings.with_overrides(data_dir=new_dir)
         if db_default and not os.environ.get("PLAYLIST_BUILDER_DB"):
-            settings = settings.with_overrides(db_url=sqlite_url(new_dir / "library.sqlite3"))
+            settings = settings.with_overrides(db_url=sqlite_url(new_dir / DEFAULT_DB_NAME))
     if db_url:
         settings = settings.with_overrides(db_url=db_url)
     app = AppContext(settings=settings, verbose=verbose)

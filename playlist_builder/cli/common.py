@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from playlist_builder.config import Settings
+from playlist_builder.config import DEFAULT_DB_NAME, Settings, sqlite_url
 from playlist_builder.db.library import Library
 from playlist_builder.services.progress import ProgressEvent
 
@@ -34,7 +34,11 @@ class AppContext:
     def library(self) -> Library:
         """The library database, opened (and migrated) lazily."""
         if self._library is None:
-            self._library = Library.open(self.settings.db_url)
+            # Only the app's own data folder is made on demand; a --db path must name a real folder.
+            own_folder = self.settings.db_url == sqlite_url(self.settings.data_dir / DEFAULT_DB_NAME)
+            self._library = Library.open(self.settings.db_url, create_folder=own_folder)
+            if self._library.created:
+                click.echo(f"Created a new, empty library database: {self._library.location}", err=True)
         return self._library
 
     def close(self) -> None:
