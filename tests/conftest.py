@@ -77,8 +77,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(isolated_home: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Settings with a temp data dir and the test database (also exported for CLI runs)."""
+    """Settings with a temp data dir and the test database (also exported for CLI runs).
+
+    The database exists already (as after a clinic's first command), so a command's output is
+    not preceded by the one-time "created a new library" note.
+    """
     monkeypatch.setenv("PLAYLIST_BUILDER_DB", db_url)
+    Library.open(db_url).close()
     return load_settings()
 
 

@@ -248,6 +248,24 @@ def _previous_playlist(library: Library, session_id: int) -> SyncRecord | None:
     return next((r for r in library.syncs(session_id, kind=SYNC_KIND) if r.external_id), None)
 
 
+def _session_marker(library: Library, plan: SessionPlan, session_id: int) -> str:
+    """The marker this session's playlist carries, the same on every run.
+
+    A run killed between Spotify making the playlist and the library storing its id thus finds
+    that playlist next time instead of making a second one. Only a session without a creation
+    time gets a random marker, recorded before any playlist exists.
+    """
+    if plan.created_at is not None:
+        return sync.session_marker(session_id, plan.created_at)
+    for record in library.syncs(session_id, kind=SYNC_KIND):
+        marker = record.details.get("marker")
+        if isinstance(marker, str) and marker.startswith(sync.MARKER_PREFIX):
+            return marker
+    marker = sync.session_marker(session_id, None)
+    library.record_sync(session_id, SYNC_KIND, "", details={"status": "creating", "marker": marker})
+    return marker
+
+
 def _link_missing(
     library: Library, client: spotipy.Spotify, plan: SessionPlan, progress: ProgressCallback | None
 ) -> tuple[int, list[str]]:
@@ -298,7 +316,8 @@ def sync_session(
         )
     when = today or date.today()
     minutes = plan.total_s / 60 if plan.total_s > 0 else plan.target_minutes
-    description = sync.playlist_description(plan.arc_name, minutes, when)
+    marker = _session_marker(library, plan, session_id)
+    description = sync.playlist_description(plan.arc_name, minutes, when, marker)
     previous = _previous_playlist(library, session_id)
     playlist_id, url, created = "", "", False
     if previous is not None:
@@ -312,14 +331,15 @@ def sync_session(
                 progress, ProgressEvent(message="the earlier playlist is gone on Spotify; making a new one")
             )
     if not playlist_id:
-        made = sync.create_playlist(
+        made, _made_now = sync.create_marked_playlist(
             client,
             name or sync.default_playlist_name(plan.arc_name, minutes, when),
             public=public,
             description=description,
+            marker=marker,
         )
         playlist_id, url, created = made.id, made.url, True
-        details = {"status": "created", "public": public}
+        details = {"status": "created", "public": public, "marker": marker}
         library.record_sync(
             session_id, SYNC_KIND, url, external_id=playlist_id, snapshot=made.snapshot, details=details
         )
@@ -327,6 +347,7 @@ def sync_session(
     sync.verify_order(uris, sync.read_items(client, playlist_id))
     details = {
         "status": "complete",
+        "marker": marker,
         "public": public,
         "tracks": len(uris),
         "left_out": [i.track_id for i in left_out],

@@ -169,6 +169,8 @@ def api_route(h: Any, fake: FakeSpotify, path: str, query: dict[str, str], body:
         _saved(h, fake, query)
     elif method == "GET" and route == "search":
         _search(h, fake, query)
+    elif method == "GET" and route == "me/playlists":
+        _my_playlists(h, fake, query)
     elif method == "POST" and route == "me/playlists":
         _create(h, fake, body if isinstance(body, dict) else {})
     elif (found := re.fullmatch(r"playlists/([^/]+)/items", route)) is not None:
@@ -222,6 +224,16 @@ def _search(h: Any, fake: FakeSpotify, query: dict[str, str]) -> None:
         found = [t for t in fake.tracks.values() if _matches(t, q)]
     extra = "&" + urlencode({"query": q, "type": "track"})
     h._send(200, {"tracks": fake.page("search", found, offset, limit, extra)})
+
+
+def _my_playlists(h: Any, fake: FakeSpotify, query: dict[str, str]) -> None:
+    limit, offset = _int(query, "limit", 20), _int(query, "offset", 0)
+    if not 1 <= limit <= PLAYLIST_PAGE_MAX or offset < 0:
+        h._error(400, "Invalid limit")
+        return
+    with fake.lock:
+        mine = [_playlist_object(fake, p) for p in fake.playlists.values()]
+    h._send(200, fake.page("me/playlists", mine, offset, limit))
 
 
 def _create(h: Any, fake: FakeSpotify, body: dict[str, Any]) -> None:

@@ -84,6 +84,7 @@ def test_first_sync_creates_a_private_playlist_in_session_order(
     assert record.external_id == report.playlist_id and record.snapshot == report.snapshot
     assert record.details["status"] == "complete" and record.details["left_out"] == [left.track_id]
     assert created.details["status"] == "created"
+    assert created.details["marker"] in playlist["description"]  # found again after a lost reply
 
 
 def test_description_uses_the_planned_length(
