@@ -17,6 +17,7 @@ import click
 from playlist_builder.config import DEFAULT_DB_NAME, Settings, sqlite_url
 from playlist_builder.db.library import Library
 from playlist_builder.services.progress import ProgressEvent
+from playlist_builder.text import format_duration as format_duration  # the one m:ss, for every command
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -88,16 +89,6 @@ def _json_default(value: Any) -> Any:
 def echo_json(obj: Any) -> None:
     """Print `obj` as indented JSON (enums, dates, paths and dataclasses handled)."""
     click.echo(json.dumps(obj, default=_json_default, ensure_ascii=False, indent=2))
-
-
-def format_duration(seconds: float | None) -> str:
-    """`m:ss` (or `h:mm:ss`) for a number of seconds; `?` when unknown."""
-    if seconds is None:
-        return "?"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def echo_table(headers: list[str], rows: list[list[Any]]) -> None:

@@ -286,6 +286,7 @@ def _spotify_matcher(app: AppContext, use_spotify: bool | None) -> Any:
     from playlist_builder.errors import SpotifyError
     from playlist_builder.spotify.client import make_client
     from playlist_builder.spotify.match import match_track
+    from playlist_builder.text import load_matching_rules
 
     try:
         client = make_client(app.settings)
@@ -295,4 +296,5 @@ def _spotify_matcher(app: AppContext, use_spotify: bool | None) -> Any:
         if app.verbose:
             click.echo(f"not matching on Spotify: {exc}", err=True)
         return None
-    return lambda track: match_track(client, track)
+    matching = load_matching_rules(app.settings.rules_dir)
+    return lambda track: match_track(client, track, matching)

@@ -13,12 +13,9 @@ from playlist_builder.db.curated import curated_rows_by_linked_track, curated_tr
 from playlist_builder.db.library import Library
 from playlist_builder.errors import SpotifyAuthError
 from playlist_builder.model import Category, Source, Track
-from playlist_builder.services.curated import (
-    LinkStatus,
-    artist_keys,
-    import_curated,
-    normalise_name,
-)
+from playlist_builder.services.curated import LinkStatus, import_curated
+from playlist_builder.text import artist_keys
+from playlist_builder.text import name_key as normalise_name
 
 ALINA = {
     "title": "Für Alina",
