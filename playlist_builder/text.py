@@ -65,6 +65,13 @@ def name_key(text: str) -> str:
     return _NON_WORD.sub(" ", plain).strip()
 
 
+def split_credit(credit: str | None) -> tuple[str, ...]:
+    """The artists named in a credit, as written ("A + B feat. C" gives A, B, C)."""
+    if not credit:
+        return ()
+    return tuple(part.strip() for part in _ARTIST_SEPARATORS.split(credit) if part.strip())
+
+
 def artist_keys(credit: str | None) -> frozenset[str]:
     """The name keys in an artist credit: each artist named in it, and the whole credit.
 
@@ -74,9 +81,8 @@ def artist_keys(credit: str | None) -> frozenset[str]:
     """
     if not credit:
         return frozenset()
-    folded = normalise_text(credit)
-    parts = {name_key(part) for part in _ARTIST_SEPARATORS.split(folded)}
-    return frozenset(key for key in (parts | {name_key(folded)}) if key)
+    parts = {name_key(part) for part in split_credit(normalise_text(credit))}
+    return frozenset(key for key in (parts | {name_key(credit)}) if key)
 
 
 # --- the same recording ----------------------------------------------------------------------------

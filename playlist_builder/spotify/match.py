@@ -10,7 +10,7 @@ import spotipy
 
 from playlist_builder.model import Source, Track
 from playlist_builder.spotify.importer import SEARCH_LIMIT, search_tracks, track_from_spotify
-from playlist_builder.text import MatchingRules, artist_keys, name_key
+from playlist_builder.text import MatchingRules, artist_keys, name_key, split_credit
 
 MatchStatus = Literal["matched", "ambiguous", "none"]
 
@@ -87,7 +87,9 @@ def match_by_text(client: spotipy.Spotify, track: Track, matching: MatchingRules
     title = name_key(track.title or "")
     if not ours or not title:
         return MatchResult("none", method="text", reason="needs both artist and title to search")
-    query = f"track:{_quoted(track.title)} artist:{_quoted(track.artist or '')}"
+    # One artist of the credit: Spotify's search does not know our separators ("A + B", "A x B").
+    first_artist = next(iter(split_credit(track.artist)), track.artist or "")
+    query = f"track:{_quoted(track.title)} artist:{_quoted(first_artist)}"
     results = search_tracks(client, query, SEARCH_LIMIT)
     alike = _unique(
         [c for c in map(_candidate, results) if name_key(c.title) == title and ours & artist_keys(c.artist)]

@@ -7,6 +7,7 @@ import hashlib
 import re
 import secrets
 import time
+import unicodedata
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -190,13 +191,19 @@ def _saved(h: Any, fake: FakeSpotify, query: dict[str, str]) -> None:
     h._send(200, fake.page("me/tracks", entries, offset, limit))
 
 
+def _fold(text: str) -> str:
+    """Spotify's search ignores case and accents."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def _matches(track: dict[str, Any], q: str) -> bool:
-    q = q.strip()
+    q = _fold(q.strip())
     if q.lower().startswith("isrc:"):
         return (track.get("external_ids") or {}).get("isrc", "").upper() == q[5:].strip().upper()
-    name = track["name"].casefold()
-    artists = " ".join(a["name"] for a in track["artists"]).casefold()
-    everything = f"{name} {artists} {track['album']['name'].casefold()}"
+    name = _fold(track["name"])
+    artists = _fold(" ".join(a["name"] for a in track["artists"]))
+    everything = f"{name} {artists} {_fold(track['album']['name'])}"
     for quoted_key, quoted, bare_key, bare, word in re.findall(r'(\w+):"([^"]*)"|(\w+):(\S+)|(\S+)', q):
         key = quoted_key or bare_key
         value = (quoted or bare or word).casefold()

@@ -116,3 +116,12 @@ def test_normalisation() -> None:
         "olafur arnalds",
         "kiasmos",
     }
+
+
+def test_a_collaboration_matches_whatever_separator_each_side_uses(
+    client: spotipy.Spotify, fake_spotify: FakeSpotify
+) -> None:
+    """Our tag writes `+` and accents, Spotify lists the artists apart without them: one recording."""
+    wanted = fake_spotify.add_track("Saman", ["Olafur Arnalds", "Nils Frahm"], duration_ms=250_000)
+    result = match_track(client, local("Saman", "Ólafur Arnalds + Nils Frahm", 251.0), MATCHING)
+    assert (result.status, result.uri) == ("matched", wanted["uri"])
