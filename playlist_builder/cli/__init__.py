@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
@@ -12,9 +13,10 @@ from typing import Any
 import click
 
 from playlist_builder import __version__
-from playlist_builder.cli.common import AppContext
+from playlist_builder.cli.common import AppContext, TerminalGuard
 from playlist_builder.config import DEFAULT_DB_NAME, load_settings, sqlite_url
 from playlist_builder.errors import PlaylistBuilderError
+from playlist_builder.text import neutralise_output
 
 # Command name -> "module:attribute". Imported on first use so `--help` and quick commands start fast.
 COMMANDS: dict[str, str] = {
@@ -60,11 +62,15 @@ class BoundaryGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with (
+                contextlib.redirect_stdout(TerminalGuard(sys.stdout)),
+                contextlib.redirect_stderr(TerminalGuard(sys.stderr)),
+            ):
+                return super().invoke(ctx)
         except PlaylistBuilderError as exc:
             if _is_verbose():
                 traceback.print_exc()
-            raise UserFacingError(str(exc), exc.exit_code) from exc
+            raise UserFacingError(neutralise_output(str(exc)), exc.exit_code) from exc
         except KeyboardInterrupt:
             click.echo(
                 "interrupted: work committed so far is kept; run the command again to continue", err=True

@@ -35,13 +35,17 @@ def group() -> None:
 
 @group.command("scan")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--include-hidden", is_flag=True, help="Also scan hidden folders and files (names starting with '.')."
+)
 @json_option
 @pass_app
-def scan(app: AppContext, paths: tuple[str, ...]) -> None:
+def scan(app: AppContext, paths: tuple[str, ...], include_hidden: bool) -> None:
     """Register folders (or single files) and scan them for audio, incrementally.
 
     Unchanged files are not re-read; files that vanished are marked missing (never deleted) and
-    come back when they reappear. Unreadable files are listed with the reason.
+    come back when they reappear. Unreadable files are listed with the reason. Hidden folders
+    (`.Trash-1000`, `.venv`) are skipped unless --include-hidden.
 
     \b
     Example:
@@ -50,7 +54,9 @@ def scan(app: AppContext, paths: tuple[str, ...]) -> None:
     from playlist_builder.cli.common import progress_reporter
 
     with progress_reporter("scanning") as progress:
-        result = scan_paths(app.library, list(paths), progress=None if app.json else progress)
+        result = scan_paths(
+            app.library, list(paths), progress=None if app.json else progress, include_hidden=include_hidden
+        )
     if app.json:
         echo_json(_scan_summary(result))
         return
