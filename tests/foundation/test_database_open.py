@@ -67,6 +67,19 @@ def test_two_processes_creating_a_new_database_at_once_both_succeed(tmp_path: Pa
             assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
+def test_concurrent_first_use_on_every_backend(db_url: str) -> None:
+    """The same race on SQLite and (when configured) PostgreSQL, where an advisory lock serialises it."""
+    for result in _run_together(db_url, processes=3):
+        assert result.returncode == 0, result.stderr
+    library = Library.open(db_url)
+    try:
+        with library.engine.connect() as conn:
+            versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        assert versions == [head_revision()]
+    finally:
+        library.close()
+
+
 def test_an_up_to_date_database_opens_without_alembic(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'current.sqlite3'}"
     Library.open(url).close()
