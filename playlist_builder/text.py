@@ -164,6 +164,14 @@ def _escape_unsafe(text: str) -> str:
     return "".join(_escape(ch) if _is_unsafe(ch, keep_layout=True) else ch for ch in text)
 
 
+_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def has_line_break_or_control(text: str) -> bool:
+    """Whether `text` holds a line break or a control character (no single line could carry it)."""
+    return any(ch in _LINE_BREAKS or unicodedata.category(ch) == "Cc" for ch in text)
+
+
 def clean_tag(text: str) -> str:
     """A title or tag as stored: control characters and line breaks become spaces, runs of spaces
     one, no surrounding spaces; undecodable bytes become U+FFFD. Bidi marks stay (they are part of
@@ -171,7 +179,7 @@ def clean_tag(text: str) -> str:
     out: list[str] = []
     for ch in text:
         kind = unicodedata.category(ch)
-        if kind == "Cc" or ch in "\u2028\u2029\u0085":
+        if kind == "Cc" or ch in _LINE_BREAKS:
             out.append(" ")
         elif kind == "Cs":
             out.append("\ufffd")

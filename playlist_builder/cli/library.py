@@ -18,6 +18,7 @@ from playlist_builder.cli.common import (
 from playlist_builder.errors import NotFoundError
 from playlist_builder.model import Category, LyricsStatus, Source, Track
 from playlist_builder.services.scan import ScanReport, scan_paths
+from playlist_builder.text import display_text
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -80,9 +81,9 @@ def _scan_summary(result: ScanReport) -> dict[str, Any]:
 
 def _print_scan(result: ScanReport) -> None:
     for path, reason in result.notes[:MAX_PROBLEMS_SHOWN]:
-        click.echo(f"note: {path}: {reason}", err=True)
+        click.echo(f"note: {display_text(path)}: {reason}", err=True)
     for path, reason in result.problems[:MAX_PROBLEMS_SHOWN]:
-        click.echo(f"skipped: {path}: {reason}", err=True)
+        click.echo(f"skipped: {display_text(path)}: {reason}", err=True)
     if len(result.problems) > MAX_PROBLEMS_SHOWN:
         click.echo(f"... and {len(result.problems) - MAX_PROBLEMS_SHOWN} more (use --json for all)", err=True)
     click.echo(

@@ -15,7 +15,7 @@ from mutagen.id3 import ID3
 from mutagen.mp4 import MP4Tags
 
 from playlist_builder.model import Source, Track
-from playlist_builder.text import clean_tag
+from playlist_builder.text import clean_tag, has_line_break_or_control
 
 # Extensions we treat as audio. Anything else in a music folder (covers, .lrc, .cue, notes) is ignored.
 AUDIO_EXTENSIONS = frozenset(
@@ -155,6 +155,12 @@ def _visit(
             relative.encode("utf-8")
         except UnicodeEncodeError:
             return WalkProblem(entry.path, "file name is not valid UTF-8 (rename it to scan it)")
+    if not relative.isprintable() and has_line_break_or_control(relative):
+        # No playlist line can hold such a path, so the track could never be exported: say so now.
+        return WalkProblem(
+            entry.path,
+            "file or folder name contains a line break or control character (rename it to scan it)",
+        )
     return FoundFile(entry.path, relative, info.st_size, info.st_mtime, stem in lrc_stems)
 
 
