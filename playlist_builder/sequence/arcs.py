@@ -7,6 +7,7 @@ from pathlib import Path
 
 from playlist_builder.errors import NotFoundError
 from playlist_builder.model import Arc, Category, Phase
+from playlist_builder.sequence.cost import EPSILON
 from playlist_builder.tomlfile import TomlDoc, read_toml
 
 ARC_KEYS = (
@@ -152,7 +153,7 @@ def _check_phase_continuity(doc: TomlDoc, phases: tuple[Phase, ...], max_energy_
     """The arc itself must not ask for a jump the transition limit forbids."""
     for index in range(1, len(phases)):
         jump = abs(phases[index].energy_start - phases[index - 1].energy_end)
-        if jump > max_energy_step + 1e-9:
+        if jump > max_energy_step + EPSILON:
             raise doc.error(
                 ("phases", index, "energy_start"),
                 f"jumps {jump:.2f} from the previous phase's energy_end; "
