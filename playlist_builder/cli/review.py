@@ -105,6 +105,9 @@ def ban(app: AppContext, track_id: int, note: str | None) -> None:
       playlist-builder review ban 7 --note "spoken intro at 3:10"
     """
     _print_decision(service.ban(app.library, track_id, note=note), "banned")
+    copies = service.copies_of(app.library, track_id)
+    if copies:
+        click.echo(f"Copies of the same audio are banned too: track {', '.join(map(str, copies))}.")
 
 
 @group.command("set-category")

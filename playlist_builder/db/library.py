@@ -324,6 +324,19 @@ class Library:
             found.setdefault(fingerprint, []).append(FingerprintMatch(tid, key, bool(missing), tid in banned))
         return found
 
+    def same_audio_track_ids(self, track_id: int) -> list[int]:
+        """Other local rows whose file has the same content fingerprint as this track's (copies)."""
+        with self.transaction() as s:
+            fingerprint = s.scalar(select(TrackRow.fingerprint).where(TrackRow.id == track_id))
+            if fingerprint is None:
+                return []
+            stmt = (
+                select(TrackRow.id)
+                .where(TrackRow.fingerprint == fingerprint, TrackRow.id != track_id)
+                .order_by(TrackRow.id)
+            )
+            return list(s.scalars(stmt))
+
     def relocate_track(self, track_id: int, path: str, root_id: int | None) -> None:
         """Give a local row a new resolved path (its file moved); every decision about it stays."""
         with self.transaction() as s:

@@ -50,6 +50,7 @@ class AnalyzeReport:
     audio_seconds: float
     elapsed_s: float
     analyzer_version: str = ANALYZER_VERSION
+    damaged: tuple[AnalyzeFailure, ...] = ()  # analysed, but the audio falls short of its stated length
 
 
 @dataclass(frozen=True)
@@ -132,13 +133,17 @@ def analyze_library(
     analysed = 0
     audio_seconds = 0.0
     failures: list[AnalyzeFailure] = []
+    damaged: list[AnalyzeFailure] = []
     results = _run_in_process(work) if jobs == 1 or total <= 1 else _run_in_pool(work, jobs)
     for done, (job, features, error) in enumerate(results, start=1):
+        damage = damage_reason(job.stated_s, features.duration_s, damage_rules) if features else None
+        if damage:
+            damaged.append(AnalyzeFailure(job.track_id, job.path, damage))
         library.save_features(
             job.track_id,
             features,
             error=error,
-            damage=damage_reason(job.stated_s, features.duration_s, damage_rules) if features else None,
+            damage=damage,
             file_size=job.file_size,
             file_mtime=job.file_mtime,
             analyzer_version=ANALYZER_VERSION,
@@ -157,6 +162,7 @@ def analyze_library(
         failures=tuple(failures),
         audio_seconds=round(audio_seconds, 1),
         elapsed_s=round(time.monotonic() - started, 2),
+        damaged=tuple(damaged),
     )
 
 

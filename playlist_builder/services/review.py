@@ -106,8 +106,24 @@ def approve(library: Library, track_id: int, *, note: str | None = None) -> Over
 
 
 def ban(library: Library, track_id: int, *, note: str | None = None) -> Override:
-    """Record a clinician's ban: the track never enters a session."""
-    return _decide(library, track_id, OverrideAction.BAN, note=note)
+    """Record a clinician's ban: the track never enters a session, and neither does any other copy of
+    its audio in the library (same content fingerprint): the same recording must not play under
+    another name. Each copy gets its own ban, which says where it came from."""
+    decision = _decide(library, track_id, OverrideAction.BAN, note=note)
+    for copy_id in library.same_audio_track_ids(track_id):
+        if not library.track_states([copy_id])[copy_id].banned:
+            _decide(
+                library,
+                copy_id,
+                OverrideAction.BAN,
+                note=f"same audio as track {track_id}, which a clinician banned",
+            )
+    return decision
+
+
+def copies_of(library: Library, track_id: int) -> list[int]:
+    """Other tracks holding the same audio as this one (a ban on it bans them too)."""
+    return library.same_audio_track_ids(track_id)
 
 
 def set_category(library: Library, track_id: int, category: Category, *, note: str | None = None) -> Override:

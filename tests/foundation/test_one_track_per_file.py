@@ -132,3 +132,19 @@ def test_fingerprints_read_few_bytes_and_tell_files_apart(tmp_path: Path) -> Non
     (tmp_path / "empty.wav").write_bytes(b"")
     assert fingerprint.file_fingerprint(tmp_path / "empty.wav", 0) is None
     assert fingerprint.FINGERPRINT_BLOCKS * fingerprint.FINGERPRINT_BLOCK_BYTES <= 64 * 1024
+
+
+def test_banning_a_track_bans_the_copies_of_its_audio(library: Library, corpus: Path, tmp_path: Path) -> None:
+    from playlist_builder.services.review import ban
+
+    elsewhere = tmp_path / "usb"
+    elsewhere.mkdir()
+    (elsewhere / "copy.flac").write_bytes((corpus / "nature" / "Brook.flac").read_bytes())
+    scan_paths(library, [str(corpus), str(elsewhere)])
+    brook = library.find_track_by_path(corpus / "nature" / "Brook.flac")
+    copy = library.find_track_by_path(elsewhere / "copy.flac")
+    assert brook is not None and copy is not None and brook.id != copy.id
+    ban(library, brook.id or 0, note="spoken intro")
+    states = library.track_states()
+    assert states[copy.id or 0].banned and states[brook.id or 0].banned
+    assert sum(state.banned for state in states.values()) == 2  # the other files are untouched
