@@ -124,7 +124,9 @@ def decodable_seconds(source: decode.AudioSource) -> float:
     tail = _count_frames(source, tail_start, TAIL_PROBE_S + TAIL_OVERRUN_S)
     if tail > 0 and tail_start + tail / rate >= stated - TAIL_PROBE_S / 2:
         return tail_start + tail / rate
-    return _count_frames(source, 0.0, stated + TAIL_OVERRUN_S) / rate
+    # a failed seek can leave a decoder unusable: count on a freshly opened copy of the file
+    with decode.open_audio(info.path, decoders=(info.decoder,)) as fresh:
+        return _count_frames(fresh, 0.0, stated + TAIL_OVERRUN_S) / rate
 
 
 def _count_frames(source: decode.AudioSource, start_s: float, length_s: float) -> int:
