@@ -62,20 +62,15 @@ def set_active_rms(x: np.ndarray, sr: int, target_db: float) -> np.ndarray:
     return x * 10 ** ((target_db - level) / 20)
 
 
-def mix_at_snr(bed: np.ndarray, voice: np.ndarray, sr: int, snr_db: float) -> tuple[np.ndarray, float]:
-    """Add voice to bed (mono, same length) so that voice/bed power over voice-active frames = snr_db.
+def voice_gain(bed: np.ndarray, voice: np.ndarray, sr: int, snr_db: float) -> tuple[float, float]:
+    """Gain for voice so that voice/bed power over the voice-active frames is snr_db (bed mono).
 
-    Returns the mix (scaled down to peak 0.98 if it would clip) and the share of frames with voice.
+    Returns the gain and the share of frames where the voice is active.
     """
     mask = active_frames(voice, sr)
     pv = (frame_rms(voice, sr)[mask] ** 2).mean()
     pb = (frame_rms(bed, sr)[mask] ** 2).mean()
-    gain = np.sqrt(pb * 10 ** (snr_db / 10) / pv)
-    y = bed + gain * voice
-    peak = np.abs(y).max()
-    if peak > 0.98:
-        y = y * (0.98 / peak)
-    return y, float(mask.mean())
+    return float(np.sqrt(pb * 10 ** (snr_db / 10) / pv)), float(mask.mean())
 
 
 def fade(x: np.ndarray, sr: int, seconds: float = 0.01) -> np.ndarray:
