@@ -68,6 +68,7 @@ class Item:
     make: Callable[[np.random.Generator, Meta, Ctx], np.ndarray]
     level_db: str = ""
     density: str = ""
+    generation: int = 1  # tracks added later get numbers after the earlier ones, so names stay put
 
 
 class Ctx:
@@ -89,6 +90,8 @@ class Ctx:
                 "chant": lambda: voices.chant(r, SR),
                 "speech": lambda: voices.speech(r, SR, rng),
                 "speech_words": lambda: voices.speech_words(r, SR, rng),
+                "speech_stamps": lambda: voices.speech_stamps(r, SR, rng),
+                "speech_stamps_short": lambda: [c for c in self.pool("speech_stamps") if len(c.audio) < SR],
                 "whisper_synthetic": lambda: voices.whisper(SR),
                 "vocal_percussion_constructed": lambda: voices.vocal_percussion(r, SR, rng),
             }
@@ -293,6 +296,25 @@ def busy_loop_item(seconds: float = 30.0):
     return make
 
 
+def excerpt_item(package: str, rel: str, start: float, seconds: float | None):
+    """A cut of a real recording (seconds None: the whole file), faded at both ends."""
+
+    def make(rng, meta, ctx):
+        meta.packages.add(package)
+        x, file_sr = sf.read(str(ctx.root / rel), dtype="float64", always_2d=True)
+        x = x[int(start * file_sr) : int((start + seconds) * file_sr) if seconds else None]
+        y = np.stack([audio.resample(x[:, c % x.shape[1]], file_sr, SR) for c in (0, 1)], axis=1)
+        n = min(int(1.0 * SR), len(y) // 4)
+        ramp = np.linspace(0, 1, n)[:, None]
+        y[:n] *= ramp
+        y[-n:] *= ramp[::-1]
+        span = f"{start:g}-{start + seconds:g} s" if seconds else "whole file"
+        meta.source = f"{package}: {rel.rsplit('/', 1)[-1]} [{span}]"
+        return y
+
+    return make
+
+
 def drone_item(seconds: float = 45.0):
     def make(rng, meta, ctx):
         meta.packages.add("sonic-pi-samples")
@@ -314,8 +336,10 @@ def items() -> list[Item]:
     """Every track of the set."""
     out: list[Item] = []
 
+    generation = 1
+
     def add(id_, group, kind, voice, voice_kind, expected, make, level="", density=""):
-        out.append(Item(id_, group, kind, voice, voice_kind, expected, make, str(level), density))
+        out.append(Item(id_, group, kind, voice, voice_kind, expected, make, str(level), density, generation))
 
     # --- real voices alone
     for i in range(4):
@@ -581,7 +605,111 @@ def items() -> list[Item]:
         ),
     )
 
+    # ---------------- generation 2: added after the first version was in use
+    generation = 2
+    for i in range(2):
+        add(
+            f"solo_stamps_speech_{i}",
+            "voice_solo",
+            "spoken phrases, six languages",
+            "yes",
+            "speech",
+            "vocal",
+            solo_voice("speech_stamps", 12.0),
+        )
+        add(
+            f"solo_stamps_short_{i}",
+            "voice_solo",
+            "one spoken phrase under 1 s",
+            "yes",
+            "speech_short",
+            "vocal",
+            solo_voice("speech_stamps_short", None, pick=5 * i + 2),
+        )
+    tux = "usr/share/tuxpaint/stamps/animals"
+    for i in range(2):
+        add(
+            f"neg_whale_real_{i}",
+            "hard_negative",
+            "whale, orca and dolphin calls over waves",
+            "no",
+            "",
+            "nature",
+            recording_item(
+                "scorched3d-data",
+                [f"{s3d}/oceanwaves.wav"],
+                40.0,
+                ([f"{tux}/mammals/aquatic/{a}.ogg" for a in ("whale", "orca", "dolphin")], 4.0, 2.0),
+                "tuxpaint-stamps-default",
+            ),
+        )
+    add(
+        "neg_birds_tux",
+        "hard_negative",
+        "songbirds over insects",
+        "no",
+        "",
+        "nature",
+        recording_item(
+            "scorched3d-data",
+            [f"{s3d}/frogs.wav"],
+            40.0,
+            ([f"{tux}/birds/{b}.ogg" for b in ("blackbird", "lark", "cuckoo", "owl")], 3.0, 2.5),
+            "tuxpaint-stamps-default",
+        ),
+    )
+    stamps = "usr/share/tuxpaint/stamps/hobbies/music"
+    add(
+        "neg_real_strings",
+        "hard_negative",
+        "recorded cello, violin and bassoon phrases",
+        "no",
+        "",
+        "ambient/minimal",
+        recording_item(
+            "tuxpaint-stamps-default",
+            [f"{stamps}/string/cello.ogg", f"{stamps}/string/violin.ogg", f"{stamps}/wind/bassoon.ogg"],
+            30.0,
+        ),
+    )
+
+    # --- real produced music: a choir inside a score, and tracks nobody has listened to
+    add(
+        "score_choir_elf_land",
+        "voice_in_music",
+        "orchestral score with a choir",
+        "yes",
+        "choir_in_score",
+        "vocal",
+        excerpt_item(
+            "wesnoth-1.16-music", "usr/share/games/wesnoth/1.16/data/core/music/elf-land.ogg", 0.0, None
+        ),
+    )
+    hw = "usr/share/games/hedgewars/Data/Music"
+    for name in ("underwater", "snow", "Nature", "EarthRise", "oriental", "Rock", "Freeway", "hell"):
+        add(
+            f"music_hw_{name.lower()}",
+            "real_music",
+            f"game music ({name}), not listened to",
+            "unknown",
+            "",
+            "",
+            excerpt_item("hedgewars-data", f"{hw}/{name}.ogg", 20.0, 45.0),
+        )
+    moh = "usr/share/asterisk/moh"
+    for name in ("macroform-cold_day", "macroform-the_simplicity", "reno_project-system"):
+        add(
+            f"music_moh_{name}",
+            "real_music",
+            "music on hold, not listened to",
+            "unknown",
+            "",
+            "",
+            excerpt_item("asterisk-moh-opsound-wav", f"{moh}/{name}.wav", 20.0, 45.0),
+        )
+
     # --- calm untagged instrumentals, one group per session category
+    generation = 1
     for name, program in (
         ("warm", midi.PAD_WARM),
         ("newage", midi.PAD_NEW_AGE),
@@ -683,6 +811,7 @@ def items() -> list[Item]:
     )
 
     # --- busy music that must stay out of sessions
+    generation = 1
     for style in range(3):
         add(f"busy_{style}", "busy", "fast loud music with drums", "no", "", "unclassified", busy_item(style))
     add(
@@ -709,7 +838,7 @@ def licence_of(meta: Meta) -> str:
 
 def neutral_names(all_items: list[Item]) -> dict[str, str]:
     """track_NNN.flac in an order that depends only on the ids, so numbers give no hint of the group."""
-    order = sorted(all_items, key=lambda it: zlib.crc32(("devset:" + it.id).encode()))
+    order = sorted(all_items, key=lambda it: (it.generation, zlib.crc32(("devset:" + it.id).encode())))
     return {it.id: f"track_{i + 1:03d}.flac" for i, it in enumerate(order)}
 
 
@@ -730,6 +859,8 @@ def build(dest: Path, cache: Path, force: bool) -> list[dict[str, str]]:
             rng = np.random.default_rng(zlib.crc32(it.id.encode()))
             meta = Meta()
             y = _stereo(it.make(rng, meta, ctx))
+            if not np.abs(y).max() > 0:
+                raise RuntimeError(f"{it.id}: silent track")
             target = float(rng.uniform(-24, -16))
             y = audio.set_rms(y, target)
             peak = np.abs(y).max()

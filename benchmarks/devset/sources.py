@@ -77,6 +77,17 @@ PACKAGES: tuple[Package, ...] = (
         "MIT (Frank Wen; debian/copyright)",
     ),
     Package(
+        "tuxpaint-stamps-default",
+        "real animal recordings (whale, orca, dolphin, birds, insects) and short spoken descriptions "
+        "recorded in many languages",
+        "GPL-2 (Files: *, Bill Kendrick)",
+    ),
+    Package(
+        "wesnoth-1.16-music",
+        "elf-land.ogg: an orchestral score with a choir (a voice inside produced music)",
+        "GPL-2+ (debian/copyright)",
+    ),
+    Package(
         "scorched3d-data",
         "field recordings: birdsong, ocean waves, insects, rain",
         "GPL-2+ (Files: *; origin of the recordings not stated)",

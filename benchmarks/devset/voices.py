@@ -20,6 +20,7 @@ SP = "usr/share/sonic-pi/samples"
 AST = "usr/share/asterisk/sounds"
 KLETTRES = "usr/share/klettres"
 KTUBERLING = "usr/share/ktuberling/sounds"
+TUXPAINT = "usr/share/tuxpaint/stamps"
 SOUNDFONT = "usr/share/sounds/sf2/FluidR3_GM.sf2"
 
 ASTERISK_VOICES = {
@@ -158,6 +159,18 @@ def speech_words(root: Path, sr: int, rng: np.random.Generator) -> list[Clip]:
     return clips
 
 
+def speech_stamps(root: Path, sr: int, rng: np.random.Generator) -> list[Clip]:
+    """Real short spoken descriptions from Tux Paint's stamps in six languages (about 0.5-2 s each)."""
+    clips = []
+    stamps = sorted((root / TUXPAINT).glob("animals/**/*_desc_*.ogg"))
+    for lang in ("ro", "bg", "el", "be", "es", "da"):
+        files = [p for p in stamps if p.stem.endswith(f"_desc_{lang}")]
+        for p in rng.choice(files, size=min(5, len(files)), replace=False):
+            rel = p.relative_to(root).as_posix()
+            clips.append(_clip(root, rel, sr, "tuxpaint-stamps-default", lang))
+    return clips
+
+
 def whisper(sr: int) -> list[Clip]:
     """Synthetic whispering from espeak-ng's whisper variants (no real whisper was found in a package)."""
     clips = []
@@ -172,7 +185,7 @@ def whisper(sr: int) -> list[Clip]:
     return clips
 
 
-def vocal_percussion(root: Path, sr: int, rng: np.random.Generator, bars: int = 4) -> list[Clip]:
+def vocal_percussion(root: Path, sr: int, rng: np.random.Generator, bars: int = 2) -> list[Clip]:
     """Beat patterns made of real short voice bursts (hedgewars grunts, klettres consonant syllables).
 
     No real beatboxing was found in a package; these are constructed: each hit is the first 60-140 ms
@@ -225,7 +238,9 @@ def voice_track(
         while True:
             c = order[i % len(order)].audio
             if pos + len(c) > n - int(0.5 * sr):
-                break
+                if windows:
+                    break
+                c = audio.fade(c[: n - int(0.5 * sr) - pos], sr, 0.1)  # one clip longer than the track
             y[pos : pos + len(c)] += c
             windows.append((pos / sr, (pos + len(c)) / sr))
             used.append(order[i % len(order)])
