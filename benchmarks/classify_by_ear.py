@@ -11,7 +11,8 @@ library list --json) on a fresh temporary database over a labelled folder, then 
   confusion table; busy music that did not stay `unclassified`;
 - any music or noise bed (and any voice) called `nature`.
 
-    .venv/bin/python benchmarks/classify_by_ear.py [SET] [--jobs 2] [--work DIR] [--json OUT] [--verbose]
+    .venv/bin/python benchmarks/classify_by_ear.py [SET] [--jobs 2] [--work DIR] [--json OUT]
+                                                   [--compare EARLIER.json] [--verbose]
 
 SET is the development set built by benchmarks/devset/build.py (default /work/devset) or the shared
 development corpus (e.g. /work/main/.corpus); both have a labels.csv, with different columns.
@@ -373,7 +374,9 @@ def report(truths: list[Truth], views: list[dict], folder: Path, verbose: bool) 
             f"{reason_text(v, 'category')}"
         )
     figures["music_nature"] = len(music_nature)
+    figures["noise_bed_nature"] = sum(1 for t, _ in music_nature if "binaural" in t.expected)
     figures["voice_nature"] = len(voice_nature)
+    targets(figures, by_level)
 
     if verbose:
         print("\n== Every track")
@@ -386,6 +389,54 @@ def report(truths: list[Truth], views: list[dict], folder: Path, verbose: bool) 
     return figures
 
 
+def targets(figures: dict, by_level: dict[str, list[str]]) -> None:
+    """Issue 11's "must show" lines for this set, each PASS or FAIL."""
+    print("\n== Issue 11 targets")
+    lines = []
+    for level in ("+6", "0", "-6"):
+        lyrics = by_level.get(level, [])
+        if lyrics:
+            leaked = lyrics.count("instrumental")
+            lines.append(
+                (leaked == 0, f"0 voiced tracks instrumental at {level} dB: {leaked} of {len(lyrics)}")
+            )
+    low = by_level.get("-12", [])
+    if low:
+        held = sum(x in HELD for x in low)
+        lines.append((held >= 0.9 * len(low), f">= 90% held at -12 dB: {fmt_pct(held, len(low))}"))
+    if figures["voice_free"]:
+        k, n = figures["voice_free_held"], figures["voice_free"]
+        lines.append((k <= 0.12 * n, f"<= 12% of voice-free tracks held: {fmt_pct(k, n)}"))
+    if figures["calm"]:
+        k, n = figures["calm_in_session"], figures["calm"]
+        lines.append(
+            (k >= 0.85 * n, f">= 85% of calm untagged instrumentals in a session category: {fmt_pct(k, n)}")
+        )
+    music = figures["music_nature"] - figures["noise_bed_nature"]
+    lines.append((music == 0, f"no music called nature: {music}"))
+    lines.append(
+        (figures["noise_bed_nature"] == 0, f"no noise bed called nature: {figures['noise_bed_nature']}")
+    )
+    for ok, text in lines:
+        print(("  PASS " if ok else "  FAIL ") + text)
+    figures["targets"] = {text: ok for ok, text in lines}
+
+
+def compare(old_path: Path, new: dict) -> None:
+    """Print the headline figures of an earlier --json run beside this one's."""
+    old = json.loads(old_path.read_text())
+    keys = ("voiced", "leaked", "voice_free", "voice_free_held", "calm", "calm_in_session", "calm_exact",
+            "music_nature", "noise_bed_nature", "voice_nature")  # fmt: skip
+    print(f"\n== Compared with {old_path}")
+    print(f"{'figure':20}{'before':>8}{'now':>8}")
+    for key in keys:
+        print(f"{key:20}{old.get(key, '-')!s:>8}{new.get(key, '-')!s:>8}")
+    old_levels = {r["key"]: r for r in old.get("by_level", [])}
+    for row in new.get("by_level", []):
+        before = old_levels.get(row["key"], {})
+        print(f"{'leaked ' + row['key']:20}{before.get('leaked', '-')!s:>8}{row['leaked']!s:>8}")
+
+
 def main() -> int:
     """Run the product over the set and print issue 11's figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -394,6 +445,7 @@ def main() -> int:
     parser.add_argument("--work", type=Path, help="keep and reuse the database here")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--verbose", action="store_true", help="print every track's verdict")
+    parser.add_argument("--compare", type=Path, help="an earlier --json output to compare with")
     args = parser.parse_args()
     folder = args.set.resolve()
     if not (folder / "labels.csv").is_file():
@@ -414,6 +466,8 @@ def main() -> int:
     )
     figures = report(truths, views, folder, args.verbose)
     figures["pipeline"] = info
+    if args.compare:
+        compare(args.compare, figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str))
     return 0
