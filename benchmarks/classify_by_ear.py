@@ -106,7 +106,7 @@ def read_corpus(rows: list[dict[str, str]]) -> list[Truth]:
         level, kind = "", ""
         if voice == "yes":
             m = re.search(r"_snr(p6|0|m6)\.", r["path"])
-            level = CORPUS_SNR[m.group(1)] if m else "alone"
+            level = CORPUS_SNR[m.group(1)] if m else ("in music" if r["group"] == "wesnoth" else "alone")
             kind = {"vocal-music": "sung_synthetic", "speech": "speech"}.get(category, category)
             if r["group"] == "wesnoth":
                 kind = "choir_in_score"
@@ -295,6 +295,10 @@ def report(truths: list[Truth], views: list[dict], folder: Path, verbose: bool) 
     )
     kinds = sorted(by_kind)
     figures["by_kind"] = recall_table("per voice kind", by_kind, kinds)
+    by_group: dict[str, list[str]] = defaultdict(list)
+    for t, v in voiced:
+        by_group[f"{t.group} {t.density}".strip()].append(str(v["lyrics"]))
+    figures["by_group"] = recall_table("per group and density", by_group, sorted(by_group))
     kind_levels = [f"{k} {lv}" for k in kinds for lv in LEVEL_ORDER]
     figures["by_kind_level"] = recall_table("per voice kind and level", by_kind_level, kind_levels)
     n_v = len(voiced)

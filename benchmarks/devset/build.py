@@ -127,6 +127,14 @@ BEDS = (
 )
 
 
+REAL_BEDS = {  # real music whose own voice status nobody checked (see real_music tracks)
+    "hw_underwater": ("hedgewars-data", "usr/share/games/hedgewars/Data/Music/underwater.ogg"),
+    "hw_snow": ("hedgewars-data", "usr/share/games/hedgewars/Data/Music/snow.ogg"),
+    "hw_earthrise": ("hedgewars-data", "usr/share/games/hedgewars/Data/Music/EarthRise.ogg"),
+    "moh_cold_day": ("asterisk-moh-opsound-wav", "usr/share/asterisk/moh/macroform-cold_day.wav"),
+}
+
+
 def bed(ctx: Ctx, name: str, rng: np.random.Generator, seconds: float, meta: Meta) -> np.ndarray:
     """A calm voice-free bed for the mixes."""
     r = ctx.root
@@ -148,6 +156,12 @@ def bed(ctx: Ctx, name: str, rng: np.random.Generator, seconds: float, meta: Met
         p = ins.pad(r, SR, rng, seconds, midi.PAD_BOWED)
         b = ins.binaural(SR, rng, seconds, 200.0, 6.0, 0.0)
         return audio.set_rms(p, -24) + audio.set_rms(b, -30)
+    if name in REAL_BEDS:
+        package, rel = REAL_BEDS[name]
+        meta.packages.add(package)
+        x = audio.read_mono(r / rel, SR)[int(20 * SR) :]
+        reps = int(np.ceil(seconds * SR / len(x)))
+        return _stereo(np.tile(x, reps)[: int(seconds * SR)])
     if name == "rain":
         meta.packages.add("plee-the-bear-data")
         return ins.loop_recording(r, [f"{ins.PLEE}/weather/rain.ogg"], SR, rng, seconds)
@@ -203,6 +217,13 @@ def voice_mix(kind: str, level: int, density: str, bed_name: str, seconds: float
             v = np.zeros(int(seconds * SR))
             v[int(start * SR) : int(start * SR) + len(clip.audio)] = clip.audio
             windows, used = [(start, start + len(clip.audio) / SR)], [clip]
+        elif density == "passage":  # one continuous passage (10-15% of the track) somewhere in it
+            length = float(rng.uniform(0.10, 0.15)) * seconds
+            part, part_windows, used = voices.voice_track(clips, length, SR, rng, "dense")
+            offset = float(rng.uniform(5, seconds - length - 5))
+            v = np.zeros(int(seconds * SR))
+            v[int(offset * SR) : int(offset * SR) + len(part)] = part
+            windows = [(a + offset, b + offset) for a, b in part_windows]
         else:
             v, windows, used = voices.voice_track(clips, seconds, SR, rng, density)
         b = bed(ctx, bed_name, rng, seconds, meta)
@@ -706,6 +727,53 @@ def items() -> list[Item]:
             "",
             "",
             excerpt_item("asterisk-moh-opsound-wav", f"{moh}/{name}.wav", 20.0, 45.0),
+        )
+
+    # ---------------- generation 3: long tracks (the analyser hears only some windows of them) and
+    # voices over real music
+    generation = 3
+    for kind, level, density, bed_name in (
+        ("sung", 0, "passage", "pad_warm"),
+        ("speech", -6, "passage", "minimal_piano"),
+        ("choir", 0, "sparse", "pad_strings"),
+        ("sung", 6, "sparse", "pad_newage"),
+    ):
+        add(
+            f"long_{kind}_{level}_{density}",
+            "voice_long",
+            f"{kind} in a 4 min track over {bed_name}",
+            "yes",
+            kind,
+            "vocal",
+            voice_mix(kind, level, density, bed_name, 240.0),
+            level,
+            density,
+        )
+    add("long_calm_pad", "calm", "ambient pad, 4 min", "no", "", "ambient", pad_item(midi.PAD_WARM, 240.0))
+    add(
+        "long_calm_piano",
+        "calm",
+        "minimal piano pattern, 4 min",
+        "no",
+        "",
+        "minimal",
+        pattern_item(midi.PIANO, 240.0),
+    )
+    for (kind, level), bed_name in zip(
+        (("sung", 0), ("speech", -6), ("choir", 0), ("chant", -6), ("sung", -6), ("choir_sampled", 0)),
+        ("hw_underwater", "hw_snow", "hw_earthrise", "moh_cold_day", "hw_snow", "hw_underwater"),
+        strict=True,
+    ):
+        add(
+            f"mix_real_{kind}_{level}_{bed_name}",
+            "voice_mix",
+            f"{kind} over real music ({bed_name})",
+            "yes",
+            kind,
+            "vocal",
+            voice_mix(kind, level, "dense", bed_name),
+            level,
+            "dense",
         )
 
     # --- calm untagged instrumentals, one group per session category
