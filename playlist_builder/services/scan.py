@@ -13,6 +13,7 @@ from playlist_builder.db.library import FileFacts, Library
 from playlist_builder.errors import InputError
 from playlist_builder.model import Track
 from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
+from playlist_builder.services.workers import cpu_count, die_with_parent_quietly
 from playlist_builder.sources import local
 from playlist_builder.sources.local import FoundFile, WalkProblem, walk_audio_files
 
@@ -138,13 +139,15 @@ def _read_all(files: list[FoundFile]) -> Iterator[Track | str]:
     which costs more than it saves. The workers never touch the parent's database connections, and
     where fork is not available the files are read in this process.
     """
-    workers = min(os.cpu_count() or 1, MAX_READ_WORKERS)
+    workers = min(cpu_count(), MAX_READ_WORKERS)
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if len(files) < PARALLEL_READ_THRESHOLD or workers < 2 or not forkable:
         yield from (local.read_or_reason(file) for file in files)
         return
     context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=local.ignore_sigint)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=die_with_parent_quietly, initargs=(os.getpid(),)
+    )
     try:
         yield from pool.map(local.read_or_reason, files, chunksize=READ_CHUNK)
     finally:
