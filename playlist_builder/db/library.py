@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy import ColumnElement, Engine, create_engine, delete, event, insert, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,12 +34,29 @@ from playlist_builder.model import (
     Classification,
     Features,
     Override,
+    OverrideAction,
     SessionPlan,
     Source,
     Track,
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # two commands at once wait for each other instead of failing
+
+
+class CandidateColumns(NamedTuple):
+    """Session candidates as columns (one list per field, same order): what the sequencer needs only."""
+
+    track_id: list[int]
+    title: list[str]
+    artist: list[str | None]  # the track's artist, else its album artist
+    duration_s: list[float]
+    category: list[str]  # after a clinician's category decision
+    secondary_category: list[str | None]
+    energy: list[float]
+    loudness_lufs: list[float | None]
+    tempo_bpm: list[float | None]  # measured, else the tag's bpm
+    source: list[str]
+    linked_track_id: list[int | None]
 
 
 class FileFacts(NamedTuple):
@@ -353,10 +371,12 @@ class Library:
                 row.energy = features.energy
                 lufs = features.integrated_lufs
                 row.integrated_lufs = lufs if lufs == lufs and abs(lufs) != float("inf") else None
+                tempo = features.tempo_bpm
+                row.tempo_bpm = tempo if tempo is not None and math.isfinite(tempo) else None
                 row.vocal_probability = features.vocal_probability
             else:
                 row.data = None
-                row.energy = row.integrated_lufs = row.vocal_probability = None
+                row.energy = row.integrated_lufs = row.tempo_bpm = row.vocal_probability = None
             s.add(row)
 
     def get_features(self, track_id: int) -> Features | None:
@@ -377,6 +397,76 @@ class Library:
             stmt = stmt.where(FeaturesRow.track_id.in_(list(track_ids)))
         with self.transaction() as s:
             return {tid: convert.features_from_json(data) for tid, data in s.execute(stmt) if data}
+
+    def candidate_columns(self, eligible: ColumnElement[bool], *, source: str = "any") -> CandidateColumns:
+        """The tracks `eligible` admits, as columns, in one query that reads only the fields a session needs.
+
+        `eligible` is a SQL clause over `tracks` joined with `classifications` (the one eligibility
+        rule); `source` keeps tracks that play from local files, Spotify, or either ("any"). Rows come
+        in track id order. A row linked to another admitted row is left out: the linked track plays.
+        """
+        category_decision = (
+            select(OverrideRow.category)
+            .where(
+                OverrideRow.track_id == TrackRow.id,
+                OverrideRow.action == OverrideAction.SET_CATEGORY.value,
+                OverrideRow.undone_at.is_(None),
+            )
+            .order_by(OverrideRow.created_at.desc(), OverrideRow.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        stmt = (
+            select(
+                TrackRow.id,
+                TrackRow.title,
+                TrackRow.artist,
+                TrackRow.album_artist,
+                TrackRow.duration_s,
+                ClassificationRow.category,
+                category_decision,
+                ClassificationRow.secondary_category,
+                ClassificationRow.energy,
+                FeaturesRow.integrated_lufs,
+                FeaturesRow.tempo_bpm,
+                TrackRow.bpm,
+                TrackRow.source,
+                TrackRow.linked_track_id,
+                TrackRow.spotify_uri,
+            )
+            .join(ClassificationRow, ClassificationRow.track_id == TrackRow.id)
+            .outerjoin(FeaturesRow, FeaturesRow.track_id == TrackRow.id)
+            .where(eligible)
+            .order_by(TrackRow.id)
+        )
+        with self.transaction() as s:
+            rows = s.execute(stmt).all()
+        admitted = {row[0] for row in rows}
+        columns = CandidateColumns([], [], [], [], [], [], [], [], [], [], [])
+        for row in rows:
+            (tid, title, artist, album_artist, duration, category, decided, secondary, energy, lufs) = row[
+                :10
+            ]
+            measured_tempo, tag_bpm, track_source, linked, spotify_uri = row[10:]
+            if linked is not None and linked in admitted:
+                continue
+            local = track_source == Source.LOCAL.value or linked is not None
+            spotify = track_source == Source.SPOTIFY.value or spotify_uri is not None
+            if not {"local": local, "spotify": spotify}.get(source, local or spotify):
+                continue
+            category = decided or category
+            columns.track_id.append(tid)
+            columns.title.append(title)
+            columns.artist.append(artist or album_artist)
+            columns.duration_s.append(duration)
+            columns.category.append(category)
+            columns.secondary_category.append(None if secondary == category else secondary)
+            columns.energy.append(energy)
+            columns.loudness_lufs.append(lufs if lufs is not None and math.isfinite(lufs) else None)
+            columns.tempo_bpm.append(measured_tempo or tag_bpm or None)
+            columns.source.append(track_source)
+            columns.linked_track_id.append(linked)
+        return columns
 
     # --- classifications ---------------------------------------------------------------------------
 
