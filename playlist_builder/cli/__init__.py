@@ -64,8 +64,6 @@ class BoundaryGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The command list of `--help` from SHORT_HELP: no command module is imported to print it."""
-        from click.utils import make_default_short_help
-
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max((len(name) for name in names), default=0)
         rows = []
@@ -74,7 +72,7 @@ class BoundaryGroup(click.Group):
             if short is None:  # a command without a stored line still shows its own (imported) help
                 command = self.get_command(ctx, name)
                 short = command.get_short_help_str() if command is not None else ""
-            rows.append((name, make_default_short_help(short, limit)))
+            rows.append((name, click.Command(name, help=short).get_short_help_str(limit)))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
