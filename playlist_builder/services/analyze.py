@@ -12,7 +12,6 @@ never loads the vocal model: it only plans, saves and reports. Workers die with 
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import time
@@ -25,7 +24,8 @@ from playlist_builder.config import Settings
 from playlist_builder.db.library import AnalysisState, Library
 from playlist_builder.errors import AudioError, InputError, NotFoundError
 from playlist_builder.model import Features, Source, Track
-from playlist_builder.services import workers
+from playlist_builder.services import analysis_worker, workers
+from playlist_builder.services.analysis_worker import analyse_path
 from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
 
 # Futures queued ahead per worker: enough to keep workers busy, few enough that Ctrl-C cancels quickly.
@@ -142,7 +142,7 @@ def analyze_library(
     audio_seconds = 0.0
     failures: list[AnalyzeFailure] = []
     if total and (jobs == 1 or total == 1):
-        _load_model()  # fail once, clearly, if the model is missing, rather than once per file
+        analysis_worker.load_model()  # fail once, clearly, if the model is missing, rather than once per file
         results = _run_in_process(work)
     elif total:
         _check_model_file()  # the workers load it; the parent only checks it is there
@@ -179,12 +179,6 @@ def analyze_library(
 Result = tuple[_Job, Features | None, str | None]
 
 
-def _load_model() -> object:
-    from playlist_builder.audio.vocal import load_vocal_model
-
-    return load_vocal_model()
-
-
 def _check_model_file() -> None:
     """AudioError now, in the parent, when the shipped vocal model is missing (instead of per file)."""
     from playlist_builder.audio.vocal import MODEL_PATH
@@ -193,32 +187,12 @@ def _check_model_file() -> None:
         raise AudioError(f"vocal model file missing: {MODEL_PATH} (reinstall playlist-builder)")
 
 
-def analyse_path(path: str) -> tuple[Features | None, str | None]:
-    """Analyse one file in this process: its Features, or None and the reason it failed."""
-    from playlist_builder.audio.analyzer import analyze_file
-    from playlist_builder.audio.vocal import load_vocal_model
-
-    try:
-        return analyze_file(path, load_vocal_model()), None
-    except AudioError as error:
-        return None, str(error)
-    except Exception as error:  # a damaged file must not stop the run; the reason is stored with the track
-        return None, f"{path}: analysis failed: {type(error).__name__}: {error}"
-
-
 def _run_in_process(work: list[_Job]) -> Iterator[Result]:
     """Analyse jobs one after another in this process, on one math thread."""
     with workers.single_threaded():
         for job in work:
             features, error = analyse_path(job.path)
             yield job, features, error
-
-
-def _init_worker(parent_pid: int) -> None:
-    """Worker set-up: die with the parent, one math thread, Ctrl-C is the parent's; load the model once."""
-    workers.init_worker(parent_pid)
-    with contextlib.suppress(AudioError):  # found by the parent; if it cannot load, each file says why
-        _load_model()
 
 
 def _run_in_pool(work: list[_Job], jobs: int) -> Iterator[Result]:
@@ -245,7 +219,7 @@ def _pool_pass(queue: list[_Job], jobs: int) -> Generator[Result, None, list[_Jo
     context = multiprocessing.get_context("spawn")
     workers.single_thread_environment()  # inherited by the workers before they load numpy
     executor = ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
+        max_workers=jobs, mp_context=context, initializer=analysis_worker.init_worker, initargs=(os.getpid(),)
     )
     pending: dict[Future[tuple[Features | None, str | None]], _Job] = {}
     crashed: list[_Job] = []
