@@ -123,40 +123,17 @@ def build_session(
 def session_candidates(library: Library, source: str = "any") -> list[Candidate]:
     """The solver's candidates: eligible tracks with their verdict, energy, loudness and tempo.
 
-    Loaded as columns through one query that reads only these fields (no row objects, no JSON).
+    Loaded through one query that reads only these columns (no Track rows, no JSON records).
     """
     from playlist_builder.db.eligible_sql import session_eligibility_clause
     from playlist_builder.sequence.candidates import Candidate
 
     # MERGE NOTE: the one eligibility filter's SQL clause goes here (see db/eligible_sql.py).
-    columns = library.candidate_columns(session_eligibility_clause(), source=source)
-    categories = {category.value: category for category in Category}
+    rows = library.session_candidate_rows(session_eligibility_clause(), source=source)
+    kinds: dict[str | None, Category | None] = {None: None, **{kind.value: kind for kind in Category}}
     return [
-        Candidate(
-            track_id=track_id,
-            title=title,
-            artist=artist,
-            duration_s=float(duration),
-            category=categories[category],
-            secondary_category=categories[secondary] if secondary else None,
-            energy=energy,
-            loudness_lufs=loudness,
-            tempo_bpm=tempo,
-            source=where,
-        )
-        for track_id, title, artist, duration, category, secondary, energy, loudness, tempo, where in zip(
-            columns.track_id,
-            columns.title,
-            columns.artist,
-            columns.duration_s,
-            columns.category,
-            columns.secondary_category,
-            columns.energy,
-            columns.loudness_lufs,
-            columns.tempo_bpm,
-            columns.source,
-            strict=True,
-        )
+        Candidate(tid, title, artist, float(duration), kinds[kind], energy, kinds[second], lufs, tempo, where)  # type: ignore[arg-type]
+        for tid, title, artist, duration, kind, energy, second, lufs, tempo, where in rows
     ]
 
 
