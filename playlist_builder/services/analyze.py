@@ -245,6 +245,8 @@ def _pool_pass(queue: list[_Job], jobs: int) -> Generator[Result, None, list[_Jo
     finally:
         # on Ctrl-C (or any error) drop queued work; files being analysed finish and are discarded
         executor.shutdown(wait=True, cancel_futures=True)
+        del executor
+        workers.stop_resource_tracker()
     return crashed
 
 

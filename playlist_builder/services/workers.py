@@ -15,6 +15,7 @@ an analysis running in the command's own process) is capped at one thread.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -83,6 +84,22 @@ def _watch_parent(parent_pid: int) -> None:
     while not stop.wait(WATCHDOG_INTERVAL_S):
         if os.getppid() != parent_pid:
             os._exit(1)
+
+
+def stop_resource_tracker() -> None:
+    """Stop multiprocessing's resource tracker once a spawn pool is gone, so it cannot outlive us.
+
+    The tracker (started for the pool's semaphores) otherwise exits only when it notices that every
+    process holding its pipe has ended, which leaves it running after the command returns.
+    """
+    import gc
+    from multiprocessing import resource_tracker
+
+    gc.collect()  # the pool's queues release (unregister) their semaphores first
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)
+    if stop is not None:
+        with contextlib.suppress(OSError, ChildProcessError):
+            stop()
 
 
 def die_with_parent_quietly(parent_pid: int) -> None:
