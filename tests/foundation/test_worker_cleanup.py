@@ -129,8 +129,22 @@ def test_killed_scan_leaves_no_forked_reader(tmp_path: Path) -> None:
         shutil.copyfile(template, folder / f"piste {index:05d}.wav")
     db_url = sqlite_url(tmp_path / "library.sqlite3")
 
-    left = _kill_when_workers_run(
-        _command(db_url, "library", "scan", str(music)), dict(os.environ), minimum=2
+    # forked readers start only when cores look idle: make them start however busy the machine is
+    forced = (
+        "import sys, playlist_builder.services.scan as scan; scan.SPARE_CORES_FOR_READERS = float('-inf'); "
+        "from playlist_builder.cli import main; sys.argv[0] = 'playlist-builder'; main()"
     )
+    command = [sys.executable, "-c", forced, "--db", db_url, "library", "scan", str(music)]
+    left = _kill_when_workers_run(command, dict(os.environ), minimum=2)
 
     assert left == {}, f"forked readers outlived the killed scan: {sorted(left)}"
+
+
+def test_forked_readers_start_only_when_cores_are_spare(monkeypatch: pytest.MonkeyPatch) -> None:
+    from playlist_builder.services import scan
+
+    monkeypatch.setattr(scan, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert scan._reader_count() == 2
+    monkeypatch.setattr(os, "getloadavg", lambda: (6.0, 6.0, 6.0))
+    assert scan._reader_count() == 1
