@@ -17,6 +17,7 @@ Target (issue 15): each under 0.3 s on this machine when it is otherwise idle.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -61,7 +62,8 @@ def main() -> None:
             cpu = median([run.cpu_s for run in runs["cmd"]])
             wall, python = spread(runs["cmd"]), spread(runs["python"])
             print(f"{name:<14} {wall:>22} {python:>22} {ratio:>5.1f}x {cpu:>6.2f}")
-        print(f"target: each command under {TARGET_S} s wall on an otherwise idle machine")
+        print(f"target: each command under {TARGET_S} s wall on an otherwise idle machine; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
 
 
 if __name__ == "__main__":
