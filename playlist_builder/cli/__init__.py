@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -11,6 +12,7 @@ import click
 
 from playlist_builder import __version__
 from playlist_builder.errors import PlaylistBuilderError
+from playlist_builder.text import neutralise_output
 
 # Command name -> "module:attribute". Imported on first use so `--help` and quick commands start fast:
 # only the command that runs imports its module (and numpy, scipy, spotipy or the analyser with it).
@@ -87,14 +89,20 @@ class BoundaryGroup(click.Group):
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
+        from playlist_builder.cli.common import TerminalGuard
+
         try:
-            return super().invoke(ctx)
+            with (
+                contextlib.redirect_stdout(TerminalGuard(sys.stdout)),
+                contextlib.redirect_stderr(TerminalGuard(sys.stderr)),
+            ):
+                return super().invoke(ctx)
         except PlaylistBuilderError as exc:
             if _is_verbose():
                 import traceback
 
                 traceback.print_exc()
-            raise UserFacingError(str(exc), exc.exit_code) from exc
+            raise UserFacingError(neutralise_output(str(exc)), exc.exit_code) from exc
         except KeyboardInterrupt:
             click.echo(
                 "interrupted: work committed so far is kept; run the command again to continue", err=True
@@ -130,7 +138,7 @@ def cli(ctx: click.Context, db_url: str | None, data_dir: str | None, verbose: b
     import logging
 
     from playlist_builder.cli.common import AppContext
-    from playlist_builder.config import load_settings, sqlite_url
+    from playlist_builder.config import DEFAULT_DB_NAME, load_settings, sqlite_url
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s: %(message)s"
@@ -140,10 +148,10 @@ def cli(ctx: click.Context, db_url: str | None, data_dir: str | None, verbose: b
         from pathlib import Path
 
         new_dir = Path(data_dir)
-        db_default = settings.db_url == sqlite_url(settings.data_dir / "library.sqlite3")
+        db_default = settings.db_url == sqlite_url(settings.data_dir / DEFAULT_DB_NAME)
         settings = settings.with_overrides(data_dir=new_dir)
         if db_default and not os.environ.get("PLAYLIST_BUILDER_DB"):
-            settings = settings.with_overrides(db_url=sqlite_url(new_dir / "library.sqlite3"))
+            settings = settings.with_overrides(db_url=sqlite_url(new_dir / DEFAULT_DB_NAME))
     if db_url:
         settings = settings.with_overrides(db_url=db_url)
     app = AppContext(settings=settings, verbose=verbose)

@@ -12,11 +12,10 @@ from playlist_builder.config import Settings
 from playlist_builder.db.library import Library
 from playlist_builder.errors import InfeasibleSessionError, InputError, NotFoundError
 from playlist_builder.model import Arc, Category, SessionPlan, Source, Track
-from playlist_builder.sequence.arcs import arc_names, load_arc, load_arcs
-from playlist_builder.sequence.rules import load_sequence_rules
 from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
 
-if TYPE_CHECKING:  # the solver (numpy, scipy) is imported by `build` only: `list` and `show` start fast
+# The sequencer (numpy, scipy) is imported by the functions that use it: `session list` starts fast.
+if TYPE_CHECKING:
     from playlist_builder.sequence.candidates import Candidate, Pin
 
 SOURCES = ("any", "local", "spotify")
@@ -67,6 +66,9 @@ def build_session(
 
     Nothing is saved when the request cannot be met (InfeasibleSessionError says what is short).
     """
+    from playlist_builder.sequence.arcs import load_arc
+    from playlist_builder.sequence.rules import load_sequence_rules
+
     arc = load_arc(settings.arcs_dir, arc_name)
     rules = load_sequence_rules(settings.rules_dir)
     minutes = arc.default_minutes if minutes is None else float(minutes)
@@ -169,6 +171,8 @@ def _check_pins(library: Library, pinned: Iterable[Pin], candidate_ids: set[int]
 
 def show_session(library: Library, settings: Settings, session_id: int) -> SessionView:
     """A saved session with its tracks, its build parameters and its arc (if the arc still exists)."""
+    from playlist_builder.sequence.arcs import arc_names, load_arc
+
     plan = library.get_session(session_id)
     tracks = {
         t.id: t for t in library.list_tracks(ids=[item.track_id for item in plan.items]) if t.id is not None
@@ -188,4 +192,6 @@ def list_sessions(
 
 def list_arcs(settings: Settings) -> list[Arc]:
     """The arc templates available for `session build --arc`."""
+    from playlist_builder.sequence.arcs import load_arcs
+
     return list(load_arcs(settings.arcs_dir).values())
