@@ -26,6 +26,8 @@ COMMANDS: dict[str, str] = {
     "export": "playlist_builder.cli.export:group",
     "spotify": "playlist_builder.cli.spotify:group",
     "demo": "playlist_builder.cli.demo:command",
+    "serve": "playlist_builder.cli.serve:command",
+    "users": "playlist_builder.cli.users:group",
 }
 
 
