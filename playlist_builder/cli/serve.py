@@ -23,16 +23,30 @@ def app_url(host: str, port: int) -> str:
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Anything but loopback needs accounts (`users add`).")  # fmt: skip
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Anything but loopback needs accounts (`users add`).",
+)
 @click.option(
     "--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True, help="TCP port."
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open the app in the default browser.")
-@click.option("--device-root", "device_roots", multiple=True, metavar="FOLDER",
-              help="Where mounted cards and sticks appear (default /media, /mnt, /run/media).")  # fmt: skip
-@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
-              help="Host name the clinic's proxy forwards (default: any when not on loopback).")  # fmt: skip
+@click.option(
+    "--device-root",
+    "device_roots",
+    multiple=True,
+    metavar="FOLDER",
+    help="Where mounted cards and sticks appear (default /media, /mnt, /run/media).",
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Host name the clinic's proxy forwards (default: any when not on loopback).",
+)
 @pass_app
 def command(
     app: AppContext,
@@ -70,5 +84,12 @@ def command(
         click.echo("Listening beyond this computer: serve it to others through the clinic's TLS proxy.")
     if open_browser:
         threading.Timer(OPEN_DELAY_S, webbrowser.open, args=(url,)).start()
-    uvicorn.run(web_app, host=host, port=port, log_level="warning", proxy_headers=True,
-                server_header=False, date_header=False)  # fmt: skip
+    uvicorn.run(
+        web_app,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=True,
+        server_header=False,
+        date_header=False,
+    )

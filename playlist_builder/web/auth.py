@@ -122,8 +122,10 @@ class LoginLimiter:
         now = self._now()
         with self._lock:
             waits = []
-            for key, limit in ((f"name:{name.casefold()}", MAX_FAILURES_PER_NAME),
-                               (f"addr:{address}", MAX_FAILURES_PER_ADDRESS)):  # fmt: skip
+            for key, limit in (
+                (f"name:{name.casefold()}", MAX_FAILURES_PER_NAME),
+                (f"addr:{address}", MAX_FAILURES_PER_ADDRESS),
+            ):
                 times = self._recent(key, now)
                 if len(times) >= limit:
                     waits.append(FAILURE_WINDOW_S - (now - times[-limit]))

@@ -30,11 +30,23 @@ def _form_page(
 
     token = secrets.token_urlsafe(32)
     response = render(
-        request, state, "login.html", status, message=message, login_csrf=token, name=name,
+        request,
+        state,
+        "login.html",
+        status,
+        message=message,
+        login_csrf=token,
+        name=name,
         next=_safe_next(request.query_params.get("next", "/")),
-    )  # fmt: skip
-    response.set_cookie(auth.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https", path="/login")  # fmt: skip
+    )
+    response.set_cookie(
+        auth.LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/login",
+    )
     return response
 
 

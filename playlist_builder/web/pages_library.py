@@ -38,8 +38,13 @@ def library(ctx: Ctx) -> Response:
         text=ctx.field("q"),
     )
     result = library_page(ctx.library, wanted, page=ctx.int_field("page", "the page", 1))
-    pairs = (("category", wanted.category), ("lyrics", wanted.lyrics), ("state", wanted.state),
-             ("source", wanted.source), ("q", wanted.text))  # fmt: skip
+    pairs = (
+        ("category", wanted.category),
+        ("lyrics", wanted.lyrics),
+        ("state", wanted.state),
+        ("source", wanted.source),
+        ("q", wanted.text),
+    )
     query = {key: value for key, value in pairs if value}
     return ctx.render(
         "library.html",

@@ -119,15 +119,25 @@ def alternatives(ctx: Ctx) -> Response:
 def swap(ctx: Ctx) -> Response:
     """Put the chosen alternative in place; the plan is re-timed to keep its length."""
     session_id = _session_id(ctx)
-    swap_track(ctx.library, ctx.settings, session_id, ctx.int_field("position", "the position"),
-               ctx.int_field("track", "the track"))  # fmt: skip
+    swap_track(
+        ctx.library,
+        ctx.settings,
+        session_id,
+        ctx.int_field("position", "the position"),
+        ctx.int_field("track", "the track"),
+    )
     return ctx.redirect(f"/sessions/{session_id}")
 
 
 def pin(ctx: Ctx) -> Response:
     """Rebuild the session (same arc, length, seed, patient) with one track pinned; show the new one."""
-    plan = pin_and_rebuild(ctx.library, ctx.settings, _session_id(ctx), ctx.int_field("track", "the track"),
-                           ctx.field("phase") or None)  # fmt: skip
+    plan = pin_and_rebuild(
+        ctx.library,
+        ctx.settings,
+        _session_id(ctx),
+        ctx.int_field("track", "the track"),
+        ctx.field("phase") or None,
+    )
     return ctx.redirect(f"/sessions/{plan.id}")
 
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
+from web_fixtures import Made, make_library, write_music
 
 from playlist_builder.config import Settings
 from playlist_builder.db.library import Library
 from playlist_builder.services.users import add_user
 from playlist_builder.web.app import create_app
-from web_fixtures import Made, make_library, write_music
 
 PASSWORD = "correct horse battery"
 TEST_HOSTS = ("testserver", "127.0.0.1", "localhost")

