@@ -24,9 +24,9 @@ from playlist_builder.sequence.evaluate import PlanCost
 from playlist_builder.sequence.rules import SequenceRules, load_sequence_rules
 from playlist_builder.sequence.search import Solution
 from playlist_builder.sequence.setup import prepare
-from playlist_builder.sequence.solver import compose
+from playlist_builder.sequence.solver import build_plan, compose
 from playlist_builder.sequence.timing import preferred_crossfade
-from playlist_builder.services.session import MAX_NAME_LENGTH, build_session, session_candidates
+from playlist_builder.services.session import MAX_NAME_LENGTH, session_candidates
 
 # Alternatives are judged in full (timing fit + every cost term) for the tracks closest in energy to
 # the one replaced; this many keeps a swap under a second on a 10,000-track library.
@@ -217,23 +217,42 @@ def swap_track(
 def pin_and_rebuild(
     library: Library, settings: Settings, session_id: int, track_id: int, phase: str | None = None
 ) -> SessionPlan:
-    """Build a new session like this one (arc, minutes, seed, source, patient) with `track_id` pinned."""
+    """Rebuild a session in place (same arc, length, seed, source, patient) with `track_id` pinned.
+
+    The session's own tracks do not count as the patient's history here (it is being replaced);
+    the patient's other recent sessions still do. Nothing changes when no plan can keep every rule.
+    """
     plan = library.get_session(session_id)
     params = library.session_params(session_id)
+    arc = load_arc(settings.arcs_dir, plan.arc_name)
+    rules = load_sequence_rules(settings.rules_dir)
+    source = str(params.get("source", "any"))
     pins = [Pin(int(p["track_id"]), p.get("phase")) for p in params.get("pinned", [])]
     pins = [p for p in pins if p.track_id != track_id] + [Pin(track_id, phase or None)]
-    return build_session(
-        library,
-        settings,
-        arc_name=plan.arc_name,
-        minutes=plan.target_minutes,
+    candidates = session_candidates(library, source)
+    known = {c.track_id for c in candidates}
+    for pin in pins:
+        if pin.track_id not in known:
+            raise InfeasibleSessionError(
+                f"cannot pin track {pin.track_id}: it is not eligible for sessions from source {source} "
+                "(instrumental or approved, not banned or missing, with a known length)"
+            )
+    familiarity = bool(params.get("familiarity", False))
+    rebuilt = build_plan(
+        arc,
+        plan.target_minutes,
+        candidates,
         seed=plan.seed,
+        rules=rules,
         pinned=pins,
-        source=str(params.get("source", "any")),
+        history=_patient_history(library, plan, rules),
+        familiarity=familiarity,
         patient_code=plan.patient_code,
-        familiarity=bool(params.get("familiarity", False)),
         name=plan.name,
     )
+    pinned = [{"track_id": pin.track_id, "phase": pin.phase} for pin in pins]
+    store.replace_session_plan(library, session_id, rebuilt, {**params, "pinned": pinned, "swaps": []})
+    return library.get_session(session_id)
 
 
 def rename_session(library: Library, session_id: int, name: str) -> None:
