@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
 from playlist_builder.classify.overrides import apply_overrides
-from playlist_builder.db.browse import BrowseRow, active_decisions, browse_rows
+from playlist_builder.db.browse import BrowseRow, active_decisions, browse_rows, library_version
 from playlist_builder.db.library import Library
 from playlist_builder.errors import InputError
 from playlist_builder.model import (
@@ -16,7 +17,7 @@ from playlist_builder.model import (
     Override,
     OverrideAction,
 )
-from playlist_builder.services.classify import open_review_reasons
+from playlist_builder.services.classify import ReviewItem, open_review_reasons
 
 STATES = ("approved", "banned", "held", "missing", "ready", "vocal", "unclassified")
 MAX_PAGE_SIZE = 200
@@ -73,6 +74,14 @@ class LibraryPage:
 def _verdict_entry(row: BrowseRow, decisions: list[Override]) -> LibraryEntry:
     if row.category is None or row.lyrics is None:
         return LibraryEntry(row, None, None, "missing" if row.missing else "unclassified")
+    if not decisions:  # no clinician decision: the verdict is the engine's (what apply_overrides gives)
+        if row.missing:
+            state = "missing"
+        elif row.review_reasons:
+            state = "held"
+        else:
+            state = "ready" if row.lyrics == LyricsStatus.INSTRUMENTAL.value else "vocal"
+        return LibraryEntry(row, row.category, row.lyrics, state)
     classification = Classification(
         category=Category(row.category),
         lyrics=LyricsStatus(row.lyrics),
@@ -98,15 +107,33 @@ def _verdict_entry(row: BrowseRow, decisions: list[Override]) -> LibraryEntry:
     return LibraryEntry(row, verdict.category.value, verdict.lyrics.value, state)
 
 
-def library_page(
-    library: Library, wanted: LibraryFilter, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
-) -> LibraryPage:
-    """The tracks matching `wanted`, one page of them (pages count from 1), in id order."""
-    wanted = wanted.checked()
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InputError(f"a page holds 1-{MAX_PAGE_SIZE} tracks")
-    if page < 1:
-        raise InputError("pages count from 1")
+class _EntryCache:
+    """The last computed entries per database, reused while the library's fingerprint is unchanged."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[
+            str, tuple[tuple[object, ...], list[LibraryEntry], dict[int, list[Override]]]
+        ] = {}
+
+    def entries(self, library: Library) -> tuple[list[LibraryEntry], dict[int, list[Override]]]:
+        version = library_version(library)
+        key = str(library.engine.url)
+        with self._lock:
+            cached = self._entries.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1], cached[2]
+        decisions = _decisions_by_track(library)
+        entries = [_verdict_entry(row, decisions.get(row.id, [])) for row in browse_rows(library)]
+        with self._lock:
+            self._entries[key] = (version, entries, decisions)
+        return entries, decisions
+
+
+_CACHE = _EntryCache()
+
+
+def _decisions_by_track(library: Library) -> dict[int, list[Override]]:
     grouped: dict[int, list[Override]] = defaultdict(list)
     for d in active_decisions(library):
         grouped[d.track_id].append(
@@ -120,25 +147,56 @@ def library_page(
                 decided_by=d.decided_by,
             )
         )
+    return grouped
+
+
+def library_page(
+    library: Library, wanted: LibraryFilter, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
+) -> LibraryPage:
+    """The tracks matching `wanted`, one page of them (pages count from 1), in id order."""
+    wanted = wanted.checked()
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InputError(f"a page holds 1-{MAX_PAGE_SIZE} tracks")
+    if page < 1:
+        raise InputError("pages count from 1")
+    entries, _ = _CACHE.entries(library)
     needle = wanted.text.strip().casefold()
-    matched: list[LibraryEntry] = []
-    for row in browse_rows(library):
-        if wanted.source and row.source != wanted.source:
-            continue
-        if needle and not _matches(row, needle):
-            continue
-        entry = _verdict_entry(row, grouped.get(row.id, []))
-        if wanted.category and entry.category != wanted.category:
-            continue
-        if wanted.lyrics and entry.lyrics != wanted.lyrics:
-            continue
-        if wanted.state and entry.state != wanted.state:
-            continue
-        matched.append(entry)
+    matched = [
+        entry
+        for entry in entries
+        if (not wanted.source or entry.row.source == wanted.source)
+        and (not wanted.category or entry.category == wanted.category)
+        and (not wanted.lyrics or entry.lyrics == wanted.lyrics)
+        and (not wanted.state or entry.state == wanted.state)
+        and (not needle or _matches(entry.row, needle))
+    ]
     pages = max(1, -(-len(matched) // page_size))
     page = min(page, pages)
     start = (page - 1) * page_size
     return LibraryPage(tuple(matched[start : start + page_size]), len(matched), page, pages, page_size)
+
+
+def held_tracks(library: Library, limit: int) -> tuple[list[ReviewItem], int]:
+    """The first `limit` held tracks in id order as review items (full reasons), and how many are held.
+
+    The same rule as services.classify.review_queue (open_review_reasons on present tracks), found
+    through the light index so a 10,000-track library answers quickly.
+    """
+    entries, decisions = _CACHE.entries(library)
+    held = [entry.row.id for entry in entries if entry.state == "held"]
+    chosen = held[:limit]
+    tracks = {t.id: t for t in library.list_tracks(ids=chosen)}
+    classifications = library.classifications(chosen)
+    items = []
+    for track_id in chosen:
+        track, classification = tracks.get(track_id), classifications.get(track_id)
+        if track is None or classification is None:
+            continue
+        verdict = apply_overrides(classification, decisions.get(track_id, []))
+        reasons = open_review_reasons(classification, verdict)
+        if reasons:
+            items.append(ReviewItem(track, classification, verdict, tuple(reasons)))
+    return items, len(held)
 
 
 def _matches(row: BrowseRow, needle: str) -> bool:

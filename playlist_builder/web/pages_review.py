@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from playlist_builder.errors import InputError
 from playlist_builder.model import Category, Override, OverrideAction, Source
-from playlist_builder.services.classify import ReviewItem, review_queue
+from playlist_builder.services.classify import ReviewItem
 from playlist_builder.services.decisions import (
     StaleDecisionError,
     decide,
@@ -21,6 +21,7 @@ from playlist_builder.services.decisions import (
     undo_decision,
     version_of,
 )
+from playlist_builder.services.library_page import held_tracks
 from playlist_builder.web.app import Ctx, page
 
 QUEUE_PAGE = 25  # held tracks shown at once: a clinician works down the list, it refills
@@ -71,12 +72,11 @@ def _entries(ctx: Ctx, items: list[ReviewItem]) -> list[QueueEntry]:
 
 def queue(ctx: Ctx) -> Response:
     """Held tracks (oldest first), each with its reasons and player, then the latest decisions."""
-    held = review_queue(ctx.library)
-    shown = _entries(ctx, held[:QUEUE_PAGE])
+    held, total = held_tracks(ctx.library, QUEUE_PAGE)
     return ctx.render(
         "review.html",
-        entries=shown,
-        held_total=len(held),
+        entries=_entries(ctx, held),
+        held_total=total,
         recent=recent_decisions(ctx.library, RECENT_SHOWN),
         categories=[c.value for c in Category if c is not Category.UNCLASSIFIED],
     )

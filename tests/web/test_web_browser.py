@@ -88,12 +88,19 @@ def browser(tmp_path: Path) -> Iterator[object]:
 
 
 def _wait(condition, what: str, timeout: float = WAIT_S):  # type: ignore[no-untyped-def]
+    """Poll `condition` until it is truthy; elements replaced mid-check (htmx swaps, reloads) retry."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
+        try:
+            last = condition()
+        except (StaleElementReferenceException, NoSuchElementException) as exc:
+            last = type(exc).__name__
+        else:
+            if last:
+                return last
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
