@@ -103,7 +103,7 @@ def _problem(library: Library, settings: Settings, session_id: int) -> _Problem:
     if any(row is None for row in rows) or min(phase_of, default=0) < 0:
         raise InputError("this session no longer matches its arc; build a new one")
     history = frozenset(_patient_history(library, plan, rules))
-    return _Problem(plan, params, arc, rules, table, PlanCost(prepared, arc, rules), rows, phase_of, history)  # type: ignore[arg-type]
+    return _Problem(plan, params, arc, rules, table, PlanCost(prepared), rows, phase_of, history)  # type: ignore[arg-type]
 
 
 def _patient_history(library: Library, plan: SessionPlan, rules: SequenceRules) -> list[int]:
@@ -131,9 +131,9 @@ def swap_alternatives(
     phase = problem.phase_of[position]
     used = set(problem.rows)
     limits = problem.rules.limits
-    allowed = judge.allowed[phase, table.category]
-    usable = allowed & (table.duration_s >= limits.min_track_s) & np.isfinite(table.energy)
-    usable &= table.energy <= problem.arc.phases[phase].max_energy + 1e-9
+    every_row = np.arange(len(table))
+    usable = judge.fits_phase(every_row, phase) & (table.duration_s >= limits.min_track_s)
+    usable &= np.isfinite(table.energy)
     usable[list(used)] = False
     if problem.history:
         usable[table.indexes_of(problem.history)] = False
@@ -171,7 +171,7 @@ def _compose(problem: _Problem, rows: list[int], timing: Any) -> SessionPlan:
     solution = Solution(tuple(rows), tuple(problem.phase_of), timing)
     composed = compose(
         solution,
-        problem.judge.p,
+        problem.judge.prepared,
         problem.arc,
         problem.rules,
         minutes=problem.plan.target_minutes,
