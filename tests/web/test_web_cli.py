@@ -70,3 +70,43 @@ def test_app_url() -> None:
     assert app_url("127.0.0.1", 8400) == "http://127.0.0.1:8400/"
     assert app_url("::1", 9000) == "http://[::1]:9000/"
     assert app_url("0.0.0.0", 8400) == "http://127.0.0.1:8400/"
+
+
+def test_serve_prints_its_url_and_serves(settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import requests
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    binary = Path(sys.executable).with_name("playlist-builder")
+    server = subprocess.Popen(
+        [str(binary), "--db", settings.db_url, "serve", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ},
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in first
+        for _ in range(100):
+            try:
+                page = requests.get(f"http://127.0.0.1:{port}/library", timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert page.status_code == 200 and "Library" in page.text
+        assert "httponly" in page.headers["set-cookie"].lower()
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        foreign = requests.get(
+            f"http://127.0.0.1:{port}/library", headers={"Host": "evil.example"}, timeout=5
+        )
+        assert foreign.status_code == 400  # DNS rebinding: another host name is refused
+    finally:
+        server.terminate()
+        server.wait(10)

@@ -172,3 +172,10 @@ def test_device_copy_runs_in_the_background(
         assert len(copied) == len(library.get_session(session_id).items)
         fragment = client.get(f"/jobs/{job.id}", headers={"hx-request": "true"}).text
         assert "done" in fragment and "hx-trigger" not in fragment  # polling stops when the job ends
+
+
+def test_htmx_errors_land_in_the_flash_area(clinician, made: Made) -> None:  # type: ignore[no-untyped-def]
+    session_id = _build(clinician)
+    response = clinician.get(f"/sessions/{session_id}/alternatives/99", headers={"hx-request": "true"})
+    assert response.status_code == 200 and response.headers["hx-retarget"] == "#flash"
+    assert "positions 0-" in response.text and "Traceback" not in response.text
