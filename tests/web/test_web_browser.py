@@ -136,6 +136,18 @@ def test_clinician_flow_in_a_real_browser(server: str, browser, library: Library
     )
     [decision] = library.overrides([made.held_id])
     assert decision.action is OverrideAction.APPROVE and decision.decided_by == "amira"
+    # keyboard: `u` undoes the last decision, `a` approves the current track again
+    body = driver.find_element(By.TAG_NAME, "body")
+    body.send_keys("u")
+    _wait(lambda: "was undone" in driver.find_element(By.ID, f"item-{made.held_id}").text, "the undo")
+    assert library.overrides([made.held_id]) == []
+    body.send_keys("a")
+    _wait(
+        lambda: "approve by amira" in driver.find_element(By.ID, f"item-{made.held_id}").text,
+        "approval by key",
+    )
+    [decision] = library.overrides([made.held_id])
+    assert decision.action is OverrideAction.APPROVE and decision.decided_by == "amira"
     # 5. build a 50-minute iv-infusion session
     driver.get(f"{server}/sessions")
     Select(driver.find_element(By.ID, "arc")).select_by_value("iv-infusion")
