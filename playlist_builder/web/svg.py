@@ -11,7 +11,7 @@ from playlist_builder.export.sheet import SessionSheet, clock
 from playlist_builder.services.listening import SILENCE_DB, Strip
 
 ARC_WIDTH, ARC_HEIGHT = 1100, 520  # the PNG's 11 x 5.2 inch proportions
-ARC_MARGIN = {"left": 64, "right": 20, "top": 44, "bottom": 56}
+ARC_MARGIN = {"left": 80, "right": 20, "top": 52, "bottom": 64}
 STRIP_WIDTH, STRIP_HEIGHT = 1000, 90
 TICK_MINUTES = (1, 2, 5, 10, 15, 30)  # tick spacing candidates; the first giving at most 14 ticks wins
 
@@ -49,7 +49,7 @@ def arc_svg(sheet: SessionSheet) -> Markup:
     ]
     patient = f" · patient {sheet.patient_code}" if sheet.patient_code else ""
     title = f"{sheet.name} — arc {sheet.arc_name}, {clock(sheet.total_s)}{patient}"
-    parts.append(f'<text x="{left}" y="24" class="arc-title">{escape(title)}</text>')
+    parts.append(f'<text x="{left}" y="30" class="arc-title">{escape(title)}</text>')
     for index, phase in enumerate(sheet.phases):
         x0, x1 = x(phase.start_s), x(phase.end_s)
         parts.append(
@@ -57,7 +57,7 @@ def arc_svg(sheet: SessionSheet) -> Markup:
             f'fill="{bands[index % 2]}"/>'
         )
         parts.append(
-            f'<text x="{(x0 + x1) / 2:.1f}" y="{upper + 16}" text-anchor="middle" class="arc-phase">'
+            f'<text x="{(x0 + x1) / 2:.1f}" y="{upper + 22}" text-anchor="middle" class="arc-phase">'
             f"{escape(phase.name)}</text>"
         )
     for tenth in range(0, int(top * 10) + 1):
@@ -69,14 +69,14 @@ def arc_svg(sheet: SessionSheet) -> Markup:
     step = next((m for m in TICK_MINUTES if total_min / m <= 14), 60)
     for minute in range(0, int(total_min) + 1, step):
         at = x(minute * 60)
-        parts.append(f'<text x="{at}" y="{lower + 18}" text-anchor="middle" class="arc-tick">{minute}</text>')
+        parts.append(f'<text x="{at}" y="{lower + 22}" text-anchor="middle" class="arc-tick">{minute}</text>')
     parts.append(
         f'<text x="{(left + right) / 2}" y="{ARC_HEIGHT - 12}" text-anchor="middle" class="arc-axis">'
         "minutes into the session</text>"
     )
     parts.append(
-        f'<text x="16" y="{(upper + lower) / 2}" text-anchor="middle" class="arc-axis" '
-        f'transform="rotate(-90 16 {(upper + lower) / 2})">energy (0 = stillest, 1 = busiest)</text>'
+        f'<text x="22" y="{(upper + lower) / 2}" text-anchor="middle" class="arc-axis" '
+        f'transform="rotate(-90 22 {(upper + lower) / 2})">energy (0 = stillest, 1 = busiest)</text>'
     )
     target = [
         (x(p.start_s), y(p.energy_start), x(p.end_s), y(p.energy_end))
@@ -110,9 +110,9 @@ def arc_svg(sheet: SessionSheet) -> Markup:
     legend_x = right - 10
     for category in sorted({t.category for t in sheet.tracks}, reverse=True):
         colour = categories.get(category, categories["unclassified"])
-        legend_x -= 14 + 8 * len(category)
-        parts.append(f'<rect x="{legend_x}" y="{lower - 22}" width="10" height="10" fill="{colour}"/>')
-        parts.append(f'<text x="{legend_x + 14}" y="{lower - 13}" class="arc-tick">{escape(category)}</text>')
+        legend_x -= 22 + 10 * len(category)
+        parts.append(f'<rect x="{legend_x}" y="{lower - 26}" width="13" height="13" fill="{colour}"/>')
+        parts.append(f'<text x="{legend_x + 17}" y="{lower - 14}" class="arc-tick">{escape(category)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
