@@ -15,10 +15,10 @@ from playlist_builder.cli.common import (
     pass_app,
 )
 from playlist_builder.model import Category, LyricsStatus, Source
-from playlist_builder.services.scan import ScanReport, scan_paths
 from playlist_builder.text import display_text
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported by `scan` itself: `library list` must not load mutagen
+    from playlist_builder.services.scan import ScanReport
     from playlist_builder.services.views import DecisionView, ReasonView, TrackDetail, TrackView
 
 MAX_PROBLEMS_SHOWN = 20
@@ -54,6 +54,7 @@ def scan(app: AppContext, paths: tuple[str, ...], include_hidden: bool) -> None:
       playlist-builder library scan ~/Music/Session
     """
     from playlist_builder.cli.common import progress_reporter
+    from playlist_builder.services.scan import scan_paths
 
     with progress_reporter("scanning") as progress:
         result = scan_paths(

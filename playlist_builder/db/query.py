@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, not_, or_, select, true
+from sqlalchemy.orm import aliased
 
 from playlist_builder.db.schema import ClassificationRow, FeaturesRow, OverrideRow, TrackRow
 from playlist_builder.model import LyricsStatus, OverrideAction, Source
@@ -41,28 +42,36 @@ class TrackState:
     damage: str | None = None
 
 
+# Every subquery below reads its table through its own alias: a caller may join `classifications` or
+# `features` in the enclosing query (the candidate loader does), and the clause must not correlate
+# with those joins.
+
+
 def active_decision_exists(action: OverrideAction) -> ColumnElement[bool]:
     """SQL: the track has an active (not undone) clinician decision of this kind."""
+    decision = aliased(OverrideRow)
     return exists(
-        select(OverrideRow.id).where(
-            OverrideRow.track_id == TrackRow.id,
-            OverrideRow.action == action.value,
-            OverrideRow.undone_at.is_(None),
+        select(decision.id).where(
+            decision.track_id == TrackRow.id,
+            decision.action == action.value,
+            decision.undone_at.is_(None),
         )
     )
 
 
 def _classified_as(lyrics: LyricsStatus | None = None) -> ColumnElement[bool]:
-    condition = ClassificationRow.track_id == TrackRow.id
+    verdict = aliased(ClassificationRow)
+    condition = verdict.track_id == TrackRow.id
     if lyrics is not None:
-        condition = and_(condition, ClassificationRow.lyrics == lyrics.value)
-    return exists(select(ClassificationRow.track_id).where(condition))
+        condition = and_(condition, verdict.lyrics == lyrics.value)
+    return exists(select(verdict.track_id).where(condition))
 
 
 def _intact_analysis() -> ColumnElement[bool]:
+    analysis = aliased(FeaturesRow)
     return exists(
-        select(FeaturesRow.track_id).where(
-            FeaturesRow.track_id == TrackRow.id, FeaturesRow.error.is_(None), FeaturesRow.damage.is_(None)
+        select(analysis.track_id).where(
+            analysis.track_id == TrackRow.id, analysis.error.is_(None), analysis.damage.is_(None)
         )
     )
 

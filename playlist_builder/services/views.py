@@ -167,9 +167,15 @@ class TrackView:
         """True when a clinician decision is still wanted."""
         return bool(self.review_reasons)
 
+    @property
+    def engine(self) -> dict[str, str | None] | None:
+        """The engine's own verdict before clinician decisions (None when not classified)."""
+        if not self.classified:
+            return None
+        return {"category": self.engine_category, "lyrics": self.engine_lyrics}
+
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready dict (keys in a stable order)."""
-        engine = {"category": self.engine_category, "lyrics": self.engine_lyrics} if self.classified else None
         return {
             "id": self.id,
             "source": self.source,
@@ -199,7 +205,7 @@ class TrackView:
             "eligible": self.eligible,
             "classified": self.classified,
             "rules_version": self.rules_version,
-            "engine": engine,
+            "engine": self.engine,
             "ineligible_reasons": list(self.ineligible_reasons),
             "damage": self.damage,
         }
