@@ -113,9 +113,11 @@ def make_library(library: Library, folder: Path) -> Made:
     held_id = 0
     for index, track in enumerate(tracks):
         assert track.id is not None
-        if track.source_key.startswith("99 "):
+        if Path(track.source_key).name.startswith("99 "):  # a local key is the resolved path
             held_id = track.id
             library.save_classification(track.id, _held(), input_hash="test")
         else:
             library.save_classification(track.id, _instrumental(index), input_hash="test")
+        # a local file may enter a session only once analysed and found intact (not damaged)
+        library.save_features(track.id, None, file_size=None, file_mtime=None, analyzer_version="test")
     return Made(folder, held_id, tuple(t.id for t in tracks if t.id is not None))
