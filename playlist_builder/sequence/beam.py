@@ -50,6 +50,16 @@ class _Partial:
     paid: float  # reservation prices paid so far (counted only when ranking)
 
 
+def _child(
+    parent: _Partial, row: int, phase: int, clock: float, cost: float, paid: float, later: float
+) -> tuple[float, _Partial]:
+    """A partial plan one track longer, ranked by its estimated total (costs, prices paid, outlook)."""
+    child = _Partial(
+        (*parent.rows, row), (*parent.phase_of, phase), phase, clock, parent.cost + cost, parent.paid + paid
+    )
+    return child.cost + child.paid + later, child
+
+
 class BeamSearch(Search):
     """A beam search over a prepared problem, reusing the depth-first walk's option rules."""
 
@@ -176,16 +186,7 @@ class BeamSearch(Search):
             rest.tolist(),
             strict=True,
         ):
-            parent = group[plan][0]
-            child = _Partial(
-                (*parent.rows, row),
-                (*parent.phase_of, phase),
-                phase,
-                at,
-                parent.cost + cost,
-                parent.paid + paid,
-            )
-            children.append((child.cost + child.paid + later, child))
+            children.append(_child(group[plan][0], row, phase, at, cost, paid, later))
         return children
 
     def _extend(
@@ -205,17 +206,8 @@ class BeamSearch(Search):
         for row, step, clock, later in zip(
             rows.tolist(), cost.tolist(), clocks.tolist(), rest.tolist(), strict=True
         ):
-            duration = float(self.prepared.table.duration_s[row])
-            paid = partial.paid + prices.get(row, 0.0) * duration / PLAY_UNIT_S
-            child = _Partial(
-                (*partial.rows, row),
-                (*partial.phase_of, phase),
-                phase,
-                clock,
-                partial.cost + step,
-                paid,
-            )
-            children.append((child.cost + paid + later, child))
+            paid = prices.get(row, 0.0) * float(self.prepared.table.duration_s[row]) / PLAY_UNIT_S
+            children.append(_child(partial, row, phase, clock, step, paid, later))
         return children
 
     def _step_costs(self, partial: _Partial, phase: int, rows: np.ndarray) -> np.ndarray:
