@@ -26,7 +26,7 @@ from playlist_builder.errors import InfeasibleSessionError
 from playlist_builder.model import Arc
 from playlist_builder.sequence.cost import EPSILON, PLAY_UNIT_S
 from playlist_builder.sequence.evaluate import PlanCost
-from playlist_builder.sequence.frontier import Heads, best_options, pool_columns, used_matrix
+from playlist_builder.sequence.frontier import Heads, best_options, used_matrix
 from playlist_builder.sequence.reserve import Outlook
 from playlist_builder.sequence.rules import SequenceRules
 from playlist_builder.sequence.search import Search, Solution
@@ -71,9 +71,6 @@ class BeamSearch(Search):
         super().__init__(prepared, arc, replace(rules, search=branching), prices)
         self.judge = judge
         self.view = view
-        self.columns = [
-            pool_columns(prepared, setup, price) for setup, price in zip(prepared.setups, prices, strict=True)
-        ]
         self.best: tuple[float, Solution] | None = None
         self.expansions = 0
 
@@ -172,7 +169,7 @@ class BeamSearch(Search):
             used=used,
         )
         options = best_options(
-            columns, self.prepared.setups[phase], heads, self.judge, self.rules.search.branching
+            columns, self.prepared.setups[phase], heads, self.prepared, self.rules.search.branching
         )
         clocks = clock[options.plan] + self.prepared.advance[options.rows]
         rest = self.view.rest_cost(clocks)
