@@ -212,9 +212,7 @@ class BeamSearch(Search):
         judge, table = self.judge, self.prepared.table
         durations = table.duration_s[rows]
         middle = partial.clock + self.prepared.advance[rows] / 2
-        rate = judge.costs.energy_rate(table.energy[rows], judge.costs.target(phase, middle))
-        rate = rate + judge.category_rate(rows, phase) + self.prepared.static[rows]
-        cost = rate * durations / PLAY_UNIT_S
+        cost = judge.track_rate(rows, phase, middle) * durations / PLAY_UNIT_S
         if partial.rows:
             cost = cost + judge.steps(np.full(rows.size, partial.rows[-1]), rows)
         return cost
