@@ -89,8 +89,12 @@ class PlanCost:
 
     def steps_ok(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
         """The hard limits of each transition before[i] -> after[i]."""
+        return self.transitions(before, after)[1]
+
+    def transitions(self, before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(cost, allowed) of each transition before[i] -> after[i]."""
         table = self.prepared.table
-        return self.costs.step_allowed(
+        return self.costs.transition(
             table.energy[before],
             table.energy[after],
             table.loudness_lufs[before],

@@ -129,19 +129,17 @@ def fillable(columns: PoolColumns, setup: PhaseSetup, heads: Heads) -> np.ndarra
 
 def _transitions(columns: PoolColumns, heads: Heads, prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
     """(plans x pool): the step cost from each plan's last track, and whether the hard limits hold."""
-    table, costs = prepared.table, prepared.costs
+    table = prepared.table
     started = heads.last >= 0
     last = np.where(started, heads.last, 0)
-    energy_from, loudness_from = table.energy[last][:, None], table.loudness_lufs[last][:, None]
-    fine = costs.step_allowed(
-        energy_from,
+    steps, fine = prepared.costs.transition(
+        table.energy[last][:, None],
         columns.energy[None, :],
-        loudness_from,
+        table.loudness_lufs[last][:, None],
         columns.loudness[None, :],
         table.artist[last][:, None],
         columns.artist[None, :],
     )
-    steps = costs.step_cost(energy_from, columns.energy[None, :], loudness_from, columns.loudness[None, :])
     fine[~started] = True
     steps[~started] = 0.0
     return steps, fine

@@ -120,8 +120,9 @@ class Improver:
         swapped = np.tile(rows, (others.size, 1))
         swapped[np.arange(others.size), position] = rows[others]
         swapped[np.arange(others.size), others] = here
-        fine = judge.steps_ok(swapped[:, :-1], swapped[:, 1:]).all(axis=1)
-        steps = judge.steps(swapped[:, :-1], swapped[:, 1:]).sum(axis=1)
+        step_costs, step_fine = judge.transitions(swapped[:, :-1], swapped[:, 1:])
+        fine = step_fine.all(axis=1)
+        steps = step_costs.sum(axis=1)
         gain = gain + steps - float(judge.steps(rows[:-1], rows[1:]).sum())
         better = np.flatnonzero(fine & (gain < -EPSILON))
         better = better[np.argsort(gain[better], kind="stable")][: self.search.improve_candidates]
@@ -173,7 +174,8 @@ class Improver:
                 continue
             other = np.full(options.size, plan.rows[index])
             pair = (other, options) if before is not None else (options, other)
-            cost = np.where(judge.steps_ok(*pair), cost + judge.steps(*pair), np.inf)
+            step_cost, fine = judge.transitions(*pair)
+            cost = np.where(fine, cost + step_cost, np.inf)
         return cost
 
     def _cheapest(self, options: np.ndarray, estimate: np.ndarray, now: float) -> np.ndarray:
