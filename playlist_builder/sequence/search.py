@@ -30,6 +30,7 @@ from playlist_builder.sequence.setup import (
     Prepared,
 )
 from playlist_builder.sequence.timing import Timing, fit_timing
+from playlist_builder.text import format_duration as _clock
 
 
 @dataclass(frozen=True)
@@ -244,8 +245,3 @@ class Search:
             "loudness step at most "
             f"{arc.max_loudness_step_lu:g} LU, no artist twice in a row); {ADVICE}"
         )
-
-
-def _clock(seconds: float) -> str:
-    minutes, rest = divmod(round(float(seconds)), 60)
-    return f"{minutes}:{rest:02d}"

@@ -69,7 +69,7 @@ def test_shipped_arcs_load_with_the_issue_lengths(arcs: dict[str, Arc]) -> None:
 
 def test_every_shipped_arc_explains_its_numbers() -> None:
     shipped = sorted(REPO_ARCS.glob("*.toml"))
-    assert shipped, f"no arc files in {REPO_ARCS}"
+    assert shipped, f"no arc templates found in {REPO_ARCS}"
     for path in shipped:
         comments = [
             line for line in path.read_text(encoding="utf-8").splitlines() if line.lstrip().startswith("#")
