@@ -16,10 +16,8 @@ import numpy as np
 from playlist_builder.model import Arc
 from playlist_builder.sequence.candidates import CATEGORY_CODES
 from playlist_builder.sequence.rules import SequenceRules
+from playlist_builder.sequence.tolerance import EPSILON
 
-# The one tolerance of the sequencer: computed seconds, energies and costs within this of a limit
-# count as on it (float sums of a few dozen durations are exact to far better than this).
-EPSILON = 1e-9
 # Units the weights in rules/sequence.toml are counted in (see the comments there).
 ENERGY_UNIT = 0.1  # energy_fit costs weight x (distance / 0.1)^2
 TEMPO_UNIT_BPM = 10.0  # tempo costs weight x (BPM outside the calm band / 10)^2
