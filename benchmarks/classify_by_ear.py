@@ -382,6 +382,12 @@ def report(truths: list[Truth], views: list[dict], folder: Path, verbose: bool) 
     figures["voice_nature"] = len(voice_nature)
     targets(figures, by_level)
 
+    figures["tracks"] = [
+        {"path": t.path, "group": t.group, "voice": t.voice, "voice_kind": t.voice_kind, "level": t.level,
+         "density": t.density, "expected": list(t.expected), "category": v["category"], "lyrics": v["lyrics"],
+         "reasons": v.get("reasons") or []}
+        for t, v in scored
+    ]  # fmt: skip
     if verbose:
         print("\n== Every track")
         for t, v in scored:

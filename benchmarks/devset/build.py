@@ -998,6 +998,7 @@ def main() -> None:
     for r in rows:  # sanity: every file decodes to its labelled length
         info = sf.info(str(dest / r["path"]))
         assert abs(info.duration - float(r["duration_s"])) < 0.05, r["path"]
+        assert float(r["rms_dbfs"]) > -60, f"{r['path']} is silent"
 
 
 if __name__ == "__main__":
