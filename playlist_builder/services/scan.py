@@ -13,6 +13,7 @@ from playlist_builder.db.library import FileFacts, Library
 from playlist_builder.errors import InputError
 from playlist_builder.model import Track
 from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
+from playlist_builder.services.workers import cpu_count, die_with_parent_quietly
 from playlist_builder.sources import local
 from playlist_builder.sources.local import FoundFile, WalkProblem, walk_audio_files
 
@@ -23,6 +24,10 @@ BATCH_SIZE = 200
 PARALLEL_READ_THRESHOLD = 400
 MAX_READ_WORKERS = 4
 READ_CHUNK = 128
+# Forked readers only pay when cores are idle: on a busy machine the kernel shares CPU time between
+# sessions, not processes, so extra readers add forking and pickling and gain nothing. They start only
+# when the load average leaves at least this many cores spare.
+SPARE_CORES_FOR_READERS = 1.0
 
 
 @dataclass
@@ -45,12 +50,21 @@ class ScanReport:
         return len(self.problems)
 
 
-def scan_paths(library: Library, paths: list[str], *, progress: ProgressCallback | None = None) -> ScanReport:
-    """Register each path as a root and scan it; raises InputError for a missing path or no audio at all."""
+def scan_paths(
+    library: Library,
+    paths: list[str],
+    *,
+    progress: ProgressCallback | None = None,
+    include_hidden: bool = False,
+) -> ScanReport:
+    """Register each path as a root and scan it; raises InputError for a missing path or no audio at all.
+
+    Hidden folders and files inside a root are skipped unless `include_hidden`.
+    """
     roots = [_validate_root(path) for path in paths]
     scan_report = ScanReport()
     for root in roots:
-        _scan_root(library, root, scan_report, progress)
+        _scan_root(library, root, scan_report, progress, include_hidden=include_hidden)
     if scan_report.seen == 0:
         where = ", ".join(roots)
         raise InputError(f"no audio files found in {where} (looked for mp3, flac, ogg, opus, m4a, wav, aiff)")
@@ -74,13 +88,20 @@ def _validate_root(path: str) -> str:
     return absolute
 
 
-def _scan_root(library: Library, root: str, out: ScanReport, progress: ProgressCallback | None) -> None:
+def _scan_root(
+    library: Library,
+    root: str,
+    out: ScanReport,
+    progress: ProgressCallback | None,
+    *,
+    include_hidden: bool = False,
+) -> None:
     root_id = library.add_root(root)
     out.roots.append(root)
     known = library.file_facts(root_id)
     found: list[FoundFile] = []
     unreadable_dirs: list[str] = []
-    for item in walk_audio_files(root):
+    for item in walk_audio_files(root, include_hidden=include_hidden):
         if isinstance(item, WalkProblem) and item.passed_over:
             out.notes.append((item.path, item.reason))
         elif isinstance(item, WalkProblem):
@@ -138,17 +159,31 @@ def _read_all(files: list[FoundFile]) -> Iterator[Track | str]:
     which costs more than it saves. The workers never touch the parent's database connections, and
     where fork is not available the files are read in this process.
     """
-    workers = min(os.cpu_count() or 1, MAX_READ_WORKERS)
+    workers = _reader_count()
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if len(files) < PARALLEL_READ_THRESHOLD or workers < 2 or not forkable:
         yield from (local.read_or_reason(file) for file in files)
         return
     context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=local.ignore_sigint)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=die_with_parent_quietly, initargs=(os.getpid(),)
+    )
     try:
         yield from pool.map(local.read_or_reason, files, chunksize=READ_CHUNK)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _reader_count() -> int:
+    """How many forked readers to use: one per core, or none (1) when the machine has no spare core."""
+    cores = cpu_count()
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # not available on this system: assume the cores are free
+        busy = 0.0
+    if cores - busy < SPARE_CORES_FOR_READERS:
+        return 1
+    return min(cores, MAX_READ_WORKERS)
 
 
 def _unreadable_track(file: FoundFile, reason: str) -> Track:
