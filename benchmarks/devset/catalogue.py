@@ -14,6 +14,7 @@ from recipes import (
     SR,
     Ctx,
     Meta,
+    binaural_pad_item,
     busy_item,
     busy_loop_item,
     drone_item,
@@ -468,6 +469,60 @@ def items() -> list[Item]:
             voice_mix(kind, level, "dense", bed_name),
             level,
             "dense",
+        )
+
+    # ---------------- generation 4: the held-out set's false holds were mostly acoustic guitar and a
+    # binaural bed with a pad
+    generation = 4
+    add(
+        "neg_guitar_pattern_nylon",
+        "hard_negative",
+        "fingerpicked nylon guitar pattern",
+        "no",
+        "",
+        "ambient/minimal",
+        pattern_item(midi.NYLON_GUITAR),
+    )
+    add(
+        "neg_guitar_pattern_steel",
+        "hard_negative",
+        "fingerpicked steel guitar pattern",
+        "no",
+        "",
+        "ambient/minimal",
+        pattern_item(midi.STEEL_GUITAR),
+    )
+    add(
+        "neg_guitar_melody_nylon",
+        "hard_negative",
+        "slow nylon guitar melody",
+        "no",
+        "",
+        "ambient/minimal",
+        melody_item(midi.NYLON_GUITAR, 52, 76),
+    )
+    add(
+        "neg_guitar_recorded",
+        "hard_negative",
+        "recorded electric guitar chords and harmonics",
+        "no",
+        "",
+        "ambient/minimal",
+        recording_item(
+            "sonic-pi-samples",
+            [f"{ins.SP}/guit_em9.flac", f"{ins.SP}/guit_harmonics.flac", f"{ins.SP}/guit_e_fifths.flac"],
+            40.0,
+        ),
+    )
+    for carrier, beat in ((180.0, 5.0), (220.0, 8.0)):
+        add(
+            f"calm_binaural_pad_{int(beat)}hz",
+            "calm",
+            f"binaural beat {beat:g} Hz under a pad",
+            "no",
+            "",
+            "binaural",
+            binaural_pad_item(carrier, beat),
         )
 
     # --- calm untagged instrumentals, one group per session category

@@ -311,3 +311,17 @@ def drone_item(seconds: float = 45.0):
         return y
 
     return make
+
+
+def binaural_pad_item(carrier: float, beat: float, seconds: float = 45.0):
+    """A binaural beat under a slow GM pad (the beat about 6 dB under the pad)."""
+
+    def make(rng, meta, ctx):
+        meta.packages.add("fluid-soundfont-gm")
+        meta.generated = True
+        p = ins.pad(ctx.root, SR, rng, seconds, midi.PAD_WARM)
+        b = ins.binaural(SR, rng, seconds, carrier, beat, 0.0)
+        meta.source = f"fluidsynth FluidR3_GM warm pad + numpy binaural {carrier:g} Hz beat {beat:g} Hz"
+        return audio.set_rms(p, -24) + audio.set_rms(b, -30)
+
+    return make
