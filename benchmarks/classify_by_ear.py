@@ -472,7 +472,9 @@ def main() -> int:
         f"rules {info['classify'].get('rules_version')}, "
         f"offline; "
         + ", ".join(f"{k} {v:.0f} s" for k, v in info["timings"].items())
-        + f" ({analysed.get('audio_seconds', 0) / 60:.0f} min of audio analysed, jobs {args.jobs})"
+        + f" ({analysed.get('audio_seconds', 0) / 60:.0f} min of audio analysed, jobs {args.jobs}, "
+        f"{analysed.get('audio_seconds', 0) / max(info['timings']['analyze'], 1e-9):.0f}x real time "
+        f"wall, load average {os.getloadavg()[0]:.1f})"
     )
     figures = report(truths, views, folder, args.verbose)
     figures["pipeline"] = info
