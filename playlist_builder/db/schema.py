@@ -102,6 +102,7 @@ class FeaturesRow(Base):
     file_mtime: Mapped[float | None] = mapped_column(Float)
     energy: Mapped[float | None] = mapped_column(Float)
     integrated_lufs: Mapped[float | None] = mapped_column(Float)
+    tempo_bpm: Mapped[float | None] = mapped_column(Float)  # a column for the sequencer's one-query load
     vocal_probability: Mapped[float | None] = mapped_column(Float)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
