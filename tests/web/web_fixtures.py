@@ -113,11 +113,11 @@ def make_library(library: Library, folder: Path) -> Made:
     held_id = 0
     for index, track in enumerate(tracks):
         assert track.id is not None
-        if Path(track.source_key).name.startswith("99 "):  # a local key is the resolved path
+        # Only analysed, intact local files may enter a session: record an analysis for each.
+        library.save_features(track.id, None, file_size=None, file_mtime=None, analyzer_version="test")
+        if Path(track.source_key).name.startswith("99 "):
             held_id = track.id
             library.save_classification(track.id, _held(), input_hash="test")
         else:
             library.save_classification(track.id, _instrumental(index), input_hash="test")
-        # a local file may enter a session only once analysed and found intact (not damaged)
-        library.save_features(track.id, None, file_size=None, file_mtime=None, analyzer_version="test")
     return Made(folder, held_id, tuple(t.id for t in tracks if t.id is not None))
