@@ -8,17 +8,15 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy import create_engine, text
 
-from playlist_builder.config import sqlite_url
-from playlist_builder.db.library import Library
+from playlist_builder.db.library import Library, normalise_db_url
 from playlist_builder.db.migrate import alembic_config
 from playlist_builder.model import OverrideAction
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC).isoformat()
 
 
-def _database_at_0001(tmp_path: Path) -> str:
-    url = sqlite_url(tmp_path / "old.sqlite3")
-    engine = create_engine(url)
+def _database_at_0001(url: str) -> str:
+    engine = create_engine(normalise_db_url(url))
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -60,13 +58,13 @@ def _decide(conn, decision_id: int, track_id: int, action: str) -> None:  # type
     )
 
 
-def test_duplicate_rows_are_merged_and_the_strictest_decision_wins(tmp_path: Path) -> None:
+def test_duplicate_rows_are_merged_and_the_strictest_decision_wins(tmp_path: Path, db_url: str) -> None:
     corpus = tmp_path / "corpus"
     (corpus / "nature").mkdir(parents=True)
     for name in ("rain.flac", "brook.flac", "wind.flac"):
         (corpus / "nature" / name).write_bytes(b"x" * 2000)
-    url = _database_at_0001(tmp_path)
-    engine = create_engine(url)
+    url = _database_at_0001(db_url)
+    engine = create_engine(normalise_db_url(url))
     with engine.begin() as conn:
         conn.execute(
             text("INSERT INTO roots (id, path, added_at) VALUES (1, :a, :now), (2, :b, :now), (3, :c, :now)"),
