@@ -9,7 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from playlist_builder.classify.rules import NAME_FIELDS, EarRules, Rules, ScoreTest, normalise_text
+from playlist_builder.classify.rules import (
+    NAME_FIELDS,
+    EarRules,
+    Rules,
+    ScoreTest,
+    ShareTest,
+    normalise_text,
+)
 from playlist_builder.model import (
     Category,
     EarWindow,
@@ -155,7 +162,7 @@ def _passes(window: EarWindow, tests: Sequence[ScoreTest]) -> ScoreTest | None:
     return None
 
 
-def _strongest(windows: Sequence[EarWindow], tests: Sequence[ScoreTest]) -> str:
+def _strongest(windows: Sequence[EarWindow], tests: Sequence[ScoreTest | ShareTest]) -> str:
     """`speech_s80 1.20 (>= 0.5)`: the first test that held, at its highest value over the windows."""
     for test in tests:
         values = [float(w.scores.get(test.score, 0.0) or 0.0) for w in windows]
@@ -166,11 +173,15 @@ def _strongest(windows: Sequence[EarWindow], tests: Sequence[ScoreTest]) -> str:
 
 
 def judge_ear(ear: EarRules, windows: Sequence[EarWindow]) -> tuple[list[EarWindow], list[EarWindow]]:
-    """The windows where one ear hears a voice confidently, and those where it is in doubt."""
+    """The windows where one ear hears a voice confidently, and those where it is in doubt: the
+    strongest window decides (`confident`, `doubtful` tests), and so does the share of windows
+    (`sustained` tests: a moderate score in enough windows is a voice heard throughout)."""
     confident = [w for w in windows if _passes(w, ear.confident)]
     doubtful = [w for w in windows if w not in confident and _passes(w, ear.doubtful)]
-    if windows and doubtful and len(confident) + len(doubtful) >= ear.sustained_share * len(windows):
-        confident, doubtful = confident + doubtful, []
+    for test in ear.sustained:
+        hits = [w for w in windows if float(w.scores.get(test.score, 0.0) or 0.0) >= test.min]
+        if windows and hits and len(hits) >= test.share * len(windows):
+            doubtful += [w for w in hits if w not in confident and w not in doubtful]
     return confident, doubtful
 
 
@@ -195,6 +206,11 @@ def voice_evidence(features: Features, rules: Rules) -> list[Evidence]:
             f"musicnn '{choir[0]}' {choir[1]:.2f}: a wordless choir or sung words? listen before approving"
         )
         found.append(Evidence("audio", REVIEW, CLAIM_CHOIR, choir[1], detail, detector="musicnn-mtt"))
+    if features.integrated_lufs <= rules.audio.silent_lufs:
+        # Nothing audible was heard, so no ear can vouch that there is no voice: held, never passed.
+        detail = "the audio is near silence: no ear could listen for a voice; listen before approving"
+        found.append(Evidence("audio", "lyrics", VOCAL, voice.doubtful_weight, detail))
+        return found
     for ear in voice.ears:
         windows = [w for w in features.ear_windows if w.detector == ear.detector]
         if not windows:
@@ -245,7 +261,7 @@ def voice_evidence(features: Features, rules: Rules) -> list[Evidence]:
         elif doubtful:
             stretches = merge_windows(doubtful)
             detail = (
-                f"{ear.detector}: a voice perhaps, {_strongest(doubtful, ear.doubtful)}, "
+                f"{ear.detector}: a voice perhaps, {_strongest(doubtful, (*ear.doubtful, *ear.sustained))}, "
                 f"in {len(doubtful)} of {total} windows at {describe_windows(stretches)}: listen there"
             )
             found.append(
@@ -289,6 +305,7 @@ def _beats(features: Features, rules: Rules) -> list[Evidence]:
         pulse is not None
         and pulse.share >= audio.amplitude_beat_min_share
         and _beat_rate_ok(pulse.rate_hz, rules)
+        and features.onset_rate_hz <= audio.amplitude_beat_max_onsets_per_pulse * pulse.rate_hz
     ):
         detail = (
             f"{pulse.kind} beat {pulse.rate_hz:.2f} Hz ({pulse.band.value}) on {pulse.carrier_hz:.0f} Hz, "

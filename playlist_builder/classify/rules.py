@@ -136,13 +136,22 @@ class ScoreTest:
 
 
 @dataclass(frozen=True)
+class ShareTest:
+    """A score at or above `min` in at least `share` of an ear's windows (a voice heard throughout)."""
+
+    score: str
+    min: float
+    share: float
+
+
+@dataclass(frozen=True)
 class EarRules:
     """How one voice detector's windows are read: a confident voice, a doubt, or no voice."""
 
     detector: str
-    confident: tuple[ScoreTest, ...]
-    doubtful: tuple[ScoreTest, ...]
-    sustained_share: float  # at least this share of doubtful windows: the voice is confident
+    confident: tuple[ScoreTest, ...]  # any window passing one: a voice, confidently (`vocal`)
+    doubtful: tuple[ScoreTest, ...]  # any window passing one: perhaps a voice (`unknown`)
+    sustained: tuple[ShareTest, ...]  # enough windows passing one: perhaps a voice (`unknown`)
 
 
 @dataclass(frozen=True)
@@ -168,6 +177,7 @@ class AudioRules:
     binaural_weight: float = _weight_field()
     amplitude_beat_min_share: float = _weight_field()
     amplitude_beat_weight: float = _weight_field()
+    amplitude_beat_max_onsets_per_pulse: float = _number_field(0.1, 100.0)
     beat_min_hz: float = _number_field(0.05, 100.0)
     beat_max_hz: float = _number_field(0.05, 100.0)
     nature_threshold: float = _weight_field()
@@ -380,17 +390,31 @@ def _score_tests(doc: TomlDoc, path: tuple[str | int, ...]) -> tuple[ScoreTest, 
     return tuple(tests)
 
 
+def _share_tests(doc: TomlDoc, path: tuple[str | int, ...]) -> tuple[ShareTest, ...]:
+    tests = []
+    for i, _ in enumerate(doc.tables(path)):
+        doc.only_keys((*path, i), ("score", "min", "share"))
+        tests.append(
+            ShareTest(
+                doc.string((*path, i, "score")),
+                doc.number((*path, i, "min"), low=0.0, high=60.0),
+                doc.weight((*path, i, "share")),
+            )
+        )
+    return tuple(tests)
+
+
 def _ears(doc: TomlDoc) -> tuple[EarRules, ...]:
     ears = []
     for i, _ in enumerate(doc.tables(("voice", "ears"))):
         path = ("voice", "ears", i)
-        doc.only_keys(path, ("detector", "confident", "doubtful", "sustained_share"))
+        doc.only_keys(path, ("detector", "confident", "doubtful", "sustained"))
         ears.append(
             EarRules(
                 detector=doc.string((*path, "detector")),
                 confident=_score_tests(doc, (*path, "confident")),
                 doubtful=_score_tests(doc, (*path, "doubtful")),
-                sustained_share=doc.weight((*path, "sustained_share")),
+                sustained=_share_tests(doc, (*path, "sustained")),
             )
         )
     if not ears:
