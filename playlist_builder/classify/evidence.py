@@ -290,9 +290,18 @@ def _beat_rate_ok(rate_hz: float, rules: Rules) -> bool:
     return rules.audio.beat_min_hz <= rate_hz <= rules.audio.beat_max_hz
 
 
+def is_busy(features: Features, rules: Rules) -> bool:
+    """Busy music: loud, bright and fast (energy), or dense with onsets (drums, fast playing)."""
+    return (
+        features.energy >= rules.audio.busy_energy or features.onset_rate_hz >= rules.audio.busy_onsets_per_s
+    )
+
+
 def _beats(features: Features, rules: Rules) -> list[Evidence]:
     audio = rules.audio
     found: list[Evidence] = []
+    if is_busy(features, rules):
+        return found  # a stereo detune or a kick drum in busy music is not a beat recording
     beat = features.binaural
     if beat is not None and beat.share >= audio.binaural_min_share and _beat_rate_ok(beat.beat_hz, rules):
         detail = (
@@ -320,7 +329,7 @@ def _beats(features: Features, rules: Rules) -> list[Evidence]:
 def _texture(features: Features, rules: Rules, music: float | None) -> list[Evidence]:
     """Nature for field recordings; soundscape for generated noise beds; nothing for music."""
     audio = rules.audio
-    is_music = music is not None and music >= audio.music_min
+    is_music = music is not None and music >= audio.nature_music_max
     synthetic = float(features.nature_parts.get("synthetic", 0.0) or 0.0)
     if is_music or features.nature_score < audio.nature_threshold:
         return []
@@ -340,7 +349,12 @@ def _texture(features: Features, rules: Rules, music: float | None) -> list[Evid
 def _calm_music(features: Features, rules: Rules, music: float | None) -> list[Evidence]:
     """Calm music without drums is at least ambient; sparse calm music leans minimal."""
     audio = rules.audio
-    if music is None or music < audio.music_min or features.energy >= audio.calm_max_energy:
+    if (
+        music is None
+        or music < audio.music_min
+        or features.energy >= audio.calm_max_energy
+        or features.onset_rate_hz >= audio.busy_onsets_per_s
+    ):
         return []
     drums = max((float(features.tags.get(tag, 0.0) or 0.0), tag) for tag in audio.drum_tags)
     if drums[0] >= audio.drum_tags_max:
@@ -353,6 +367,12 @@ def _calm_music(features: Features, rules: Rules, music: float | None) -> list[E
     if features.onset_rate_hz < audio.sparse_onsets_per_s:
         detail = f"sparse calm music: {features.onset_rate_hz:.2f} onsets/s < {audio.sparse_onsets_per_s:g}"
         found.append(Evidence("audio", "category", Category.MINIMAL.value, audio.sparse_weight, detail))
+    if features.pulse_clarity >= audio.pattern_pulse_clarity:
+        detail = (
+            f"a steady repeating pattern: pulse clarity {features.pulse_clarity:.2f} "
+            f">= {audio.pattern_pulse_clarity:.2f}"
+        )
+        found.append(Evidence("audio", "category", Category.MINIMAL.value, audio.pattern_weight, detail))
     return found
 
 
@@ -366,8 +386,11 @@ def category_evidence(features: Features, rules: Rules) -> list[Evidence]:
         if value >= rule.min:
             detail = f"musicnn '{rule.tag}' {value:.2f} >= {rule.min:.2f}"
             found.append(Evidence("audio", "category", rule.category.value, rule.weight, detail))
-    if features.energy >= audio.busy_energy:
-        detail = f"energy {features.energy:.2f}: busier than calm session music"
+    if is_busy(features, rules):
+        detail = (
+            f"energy {features.energy:.2f}, {features.onset_rate_hz:.1f} onsets/s: busier than calm session "
+            "music (drums, fast or loud)"
+        )
         found.append(Evidence("audio", "category", Category.UNCLASSIFIED.value, audio.busy_weight, detail))
     return found
 
@@ -390,7 +413,7 @@ def _names_yield_to_audio(found: list[Evidence], features: Features | None, rule
     if features is None:
         return found
     music = music_score(features)
-    if music is None or music < rules.audio.music_min:
+    if music is None or music < rules.audio.nature_music_max:
         return found
     kept = []
     for item in found:
