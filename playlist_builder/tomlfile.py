@@ -123,11 +123,11 @@ class TomlDoc:
     def number(
         self, path: KeyPath, *, low: float | None = None, high: float | None = None, default: Any = ...
     ) -> float:
-        """A number within [low, high]."""
+        """A finite number within [low, high] (TOML allows nan and inf; no rule means either)."""
         value = self.get(path, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(path, f"must be a number, not {value!r}")
-        if not math.isfinite(value):  # nan passes every comparison below, and silently disables a rule
+        if not math.isfinite(value):
             raise self.error(path, f"must be a finite number, not {value!r}")
         if (low is not None and value < low) or (high is not None and value > high):
             raise self.error(path, f"must be between {low:g} and {high:g}, not {value!r}")

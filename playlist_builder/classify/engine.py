@@ -109,7 +109,8 @@ def estimate_energy(track: Track, category: Category, evidence: Sequence[Evidenc
         total = sum(w for _, w in given) + 0.5  # the category's typical value counts as half a vote
         base = (sum(v * w for v, w in given) + 0.5 * base) / total
         steps.append(f"given energy -> {base:.2f}")
-    names = " ".join(normalise_text(getattr(track, f) or "") for f in NAME_FIELDS)
+    limit = int(rules.lyrics.max_name_chars)  # bounded like every other name match
+    names = " ".join(normalise_text((getattr(track, f) or "")[:limit]) for f in NAME_FIELDS)
     for hint in rules.energy_hints:
         hit = hint.matcher.first_match(names)
         if hit:

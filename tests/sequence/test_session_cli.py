@@ -112,9 +112,6 @@ def test_arcs_lists_the_templates(runner: CliRunner) -> None:
 
 
 def test_show_writes_sheet_and_plot(runner: CliRunner, stocked: list[int], tmp_path: Path) -> None:
-    export = pytest.importorskip("playlist_builder.services.export")
-    if not hasattr(export, "write_session_sheet") or not hasattr(export, "write_arc_plot"):
-        pytest.skip("the export helper has not added the sheet and plot writers yet")
     assert run(runner, "session", "build", "--seed", "1").exit_code == 0
     sheet, plot = tmp_path / "sheet.html", tmp_path / "arc.png"
     result = run(runner, "session", "show", "1", "--sheet", str(sheet), "--plot", str(plot))
