@@ -3,6 +3,7 @@ analyze_file -> build_evidence -> decide, with the shipped rules."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -107,3 +108,21 @@ def test_pink_noise_bed_is_a_soundscape_not_nature(ears: Ears, rules: Rules, tmp
     result = classify_file(path, ears, rules)
     assert result.category is Category.BINAURAL
     assert any("generated noise bed" in e.detail for e in result.reasons)
+
+
+def test_the_beat_range_lives_in_the_rules_alone(ears: Ears, rules: Rules, tmp_path: Path) -> None:
+    # A 0.35 Hz binaural beat: below the shipped range (0.5 Hz), yet measured by the detector, so
+    # widening `audio.beat_min_hz` in the rules is all it takes to count it.
+    seconds = np.arange(RATE * 40) / RATE
+    left, right = np.sin(2 * np.pi * 200.0 * seconds), np.sin(2 * np.pi * 200.35 * seconds)
+    path = tmp_path / "slow.flac"
+    soundfile.write(path, (0.2 * np.stack([left, right], axis=1)).astype(np.float32), RATE)
+    features = analyze_file(path, ears)
+    assert features.binaural is not None and abs(features.binaural.beat_hz - 0.35) < 0.02
+    track = Track(source=Source.LOCAL, source_key=path.name, title="track 01")
+    assert rules.audio.beat_min_hz > 0.35
+    shipped = decide(track, build_evidence(track, features, rules), rules)
+    assert not any("binaural beat" in e.detail for e in shipped.reasons)
+    wider = dataclasses.replace(rules, audio=dataclasses.replace(rules.audio, beat_min_hz=0.3))
+    widened = decide(track, build_evidence(track, features, wider), wider)
+    assert widened.category is Category.BINAURAL
