@@ -206,11 +206,6 @@ def voice_evidence(features: Features, rules: Rules) -> list[Evidence]:
             f"musicnn '{choir[0]}' {choir[1]:.2f}: a wordless choir or sung words? listen before approving"
         )
         found.append(Evidence("audio", REVIEW, CLAIM_CHOIR, choir[1], detail, detector="musicnn-mtt"))
-    if features.integrated_lufs <= rules.audio.silent_lufs:
-        # Nothing audible was heard, so no ear can vouch that there is no voice: held, never passed.
-        detail = "the audio is near silence: no ear could listen for a voice; listen before approving"
-        found.append(Evidence("audio", "lyrics", VOCAL, voice.doubtful_weight, detail))
-        return found
     for ear in voice.ears:
         windows = [w for w in features.ear_windows if w.detector == ear.detector]
         if not windows:
