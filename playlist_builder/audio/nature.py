@@ -44,6 +44,18 @@ CHIRP_HIGH_HZ = 11_000.0
 BED_FLATNESS = 0.8  # below CHIRP_LOW_HZ the window must be this noise-like (no harmony under the calls)
 CHIRP_FULL_SHARE = 0.2  # calls in a fifth of the frames are plenty: maps to 1
 
+# Generated noise (white, pink, brown) has a long-term spectrum that is a straight line on log-log axes;
+# a field recording (rain on leaves, surf, a stream) is coloured by its sources, the space and the
+# microphone, so its third-octave levels stray from any power law by decibels. The residual of a
+# straight-line fit over third-octave bands tells them apart: a residual at or under SMOOTH_FIT_DB maps
+# to 1 ("synthetic"), at or over COLOURED_FIT_DB to 0. Averaged over seconds, noise's own band levels
+# scatter by far less than 0.1 dB, so the reference points sit well above that.
+FIT_LOW_HZ = 100.0
+FIT_HIGH_HZ = 6_000.0  # below every codec's low-pass and a 16 kHz file's Nyquist frequency
+FIT_BANDS_PER_OCTAVE = 3
+SMOOTH_FIT_DB = 0.5
+COLOURED_FIT_DB = 1.5
+
 
 @dataclass
 class NatureAccumulator:
@@ -54,6 +66,7 @@ class NatureAccumulator:
     wobbles: list[float] = field(default_factory=list)
     call_frames: int = 0
     frames: int = 0
+    band_power: np.ndarray | None = None
 
     def add_window(self, mono: np.ndarray, spec: Spectrogram) -> None:
         """Measure one window: its mono samples and their short-frame spectrogram."""
@@ -69,6 +82,9 @@ class NatureAccumulator:
         self.textures.append(_median_flatness(texture_spec, texture_active, TEXTURE_LOW_HZ, high_hz))
         self.wobbles.append(_level_wobble_db(texture_spec, texture_active, high_hz))
         self.frames += count
+        bands = _third_octave_power(texture_spec, texture_active)
+        if bands is not None:
+            self.band_power = bands if self.band_power is None else self.band_power + bands
         bed = _median_flatness(texture_spec, texture_active, TEXTURE_LOW_HZ, CHIRP_LOW_HZ)
         self.beds.append(bed)
         if bed >= BED_FLATNESS:
@@ -77,15 +93,51 @@ class NatureAccumulator:
     def result(self) -> tuple[float, dict[str, float]]:
         """The nature score 0..1 and its parts (each 0..1)."""
         if not self.frames:
-            return 0.0, {"noise_texture": 0.0, "steady_level": 0.0, "noise_bed": 0.0, "calls": 0.0}
+            return 0.0, {
+                "noise_texture": 0.0,
+                "steady_level": 0.0,
+                "noise_bed": 0.0,
+                "calls": 0.0,
+                "synthetic": 0.0,
+            }
         texture = _ramp(float(np.median(self.textures)), TONAL_TEXTURE, NOISE_TEXTURE)
         steady = _ramp(-float(np.median(self.wobbles)), -BUSY_WOBBLE_DB, -STEADY_WOBBLE_DB)
         bed = _ramp(float(np.median(self.beds)), TONAL_TEXTURE, NOISE_TEXTURE)
         calls = _ramp(self.call_frames / self.frames, 0.0, CHIRP_FULL_SHARE)
         # steady noise-like texture (rain, surf, wind, streams), or calls over a noise-like bed (birds, frogs)
         score = max(texture * steady, bed * calls)
-        parts = {"noise_texture": texture, "steady_level": steady, "noise_bed": bed, "calls": calls}
+        synthetic = _ramp(-_power_law_residual_db(self.band_power), -COLOURED_FIT_DB, -SMOOTH_FIT_DB)
+        parts = {
+            "noise_texture": texture,
+            "steady_level": steady,
+            "noise_bed": bed,
+            "calls": calls,
+            "synthetic": synthetic,
+        }
         return score, parts
+
+
+def _third_octave_power(spec: Spectrogram, active: np.ndarray) -> np.ndarray | None:
+    """Mean power of active frames in third-octave bands FIT_LOW_HZ..FIT_HIGH_HZ (None: too few bins)."""
+    top = min(FIT_HIGH_HZ, 0.9 * spec.freqs[-1])
+    octaves = np.log2(top / FIT_LOW_HZ)
+    edges_hz = FIT_LOW_HZ * 2.0 ** (np.arange(int(octaves * FIT_BANDS_PER_OCTAVE) + 1) / FIT_BANDS_PER_OCTAVE)
+    edges = np.searchsorted(spec.freqs, edges_hz)
+    if edges.size < 6 or np.any(np.diff(edges) < 1):
+        return None
+    mean = spec.power[active].mean(axis=0, dtype=np.float64)
+    cumulative = np.concatenate([[0.0], np.cumsum(mean)])
+    return (cumulative[edges[1:]] - cumulative[edges[:-1]]) / np.diff(edges)
+
+
+def _power_law_residual_db(band_power: np.ndarray | None) -> float:
+    """RMS distance (dB) of third-octave levels from the best straight line on log-log axes."""
+    if band_power is None or not np.all(band_power > 0):
+        return math.inf
+    levels = 10.0 * np.log10(band_power)
+    octave = np.arange(levels.size, dtype=np.float64)
+    slope, intercept = np.polyfit(octave, levels, 1)
+    return float(np.sqrt(np.mean((levels - (slope * octave + intercept)) ** 2)))
 
 
 def _ramp(value: float, zero_at: float, one_at: float) -> float:

@@ -18,6 +18,7 @@ from scipy import fft as scipy_fft
 from scipy import signal
 
 from playlist_builder.errors import AudioError
+from playlist_builder.model import EarWindow
 
 # Bump when the model file, the preprocessing or the probability rule changes: stored results are redone.
 VOCAL_MODEL_VERSION = "musicnn-mtt-onnx-1"
@@ -48,6 +49,21 @@ VOICE_TAGS = (
     "male voice",
 )
 NO_VOICE_TAGS = ("no vocal", "no vocals", "no voice")
+# The whole voice family, kept raw for every 3-second window (`EarWindow.scores`) so the rules can judge
+# window by window: the voice tags, the bare gender tags, and choir/choral/opera (which also fire on
+# orchestral pads, so the rules weigh them apart from the voice share).
+VOICE_FAMILY_TAGS = (
+    *VOICE_TAGS,
+    "female",
+    "male",
+    "woman",
+    "man",
+    "choir",
+    "choral",
+    "opera",
+    *NO_VOICE_TAGS,
+)
+DETECTOR = "musicnn-mtt"
 # A stretch of audio scores this percentile of its patches (see the module docstring).
 AGGREGATE_PERCENTILE = 90.0
 # A patch whose mean log-mel value is below this is silence (about -70 dBFS noise gives 0.003): the model
@@ -163,6 +179,18 @@ def log_mel_spectrogram(audio: np.ndarray) -> np.ndarray:
     return np.log10(LOG_GAIN * mel + 1.0)
 
 
+def patch_starts(frame_count: int) -> list[int]:
+    """First frame of each patch `patches` cuts from `frame_count` frames ([0] for a short clip)."""
+    if frame_count < PATCH_FRAMES:
+        return [0]
+    whole = frame_count // PATCH_FRAMES
+    starts = [index * PATCH_FRAMES for index in range(whole)]
+    # A tail of at least half a patch gets its own patch, aligned to the end, so a voice there is heard.
+    if frame_count - whole * PATCH_FRAMES >= PATCH_FRAMES // 2:
+        starts.append(frame_count - PATCH_FRAMES)
+    return starts
+
+
 def patches(log_mel: np.ndarray) -> np.ndarray:
     """Split (frames, 96) into non-overlapping (n, 187, 96) patches; short input is repeat-padded."""
     frame_count = len(log_mel)
@@ -172,12 +200,7 @@ def patches(log_mel: np.ndarray) -> np.ndarray:
         # The model was trained with "repeat-pad" for short clips (checkpoint config.json).
         repeats = -(-PATCH_FRAMES // frame_count)
         return np.tile(log_mel, (repeats, 1))[np.newaxis, :PATCH_FRAMES]
-    whole = frame_count // PATCH_FRAMES
-    starts = [index * PATCH_FRAMES for index in range(whole)]
-    # A tail of at least half a patch gets its own patch, aligned to the end, so a voice there is heard.
-    if frame_count - whole * PATCH_FRAMES >= PATCH_FRAMES // 2:
-        starts.append(frame_count - PATCH_FRAMES)
-    return np.stack([log_mel[start : start + PATCH_FRAMES] for start in starts])
+    return np.stack([log_mel[start : start + PATCH_FRAMES] for start in patch_starts(frame_count)])
 
 
 def patch_voice_probabilities(taggram: np.ndarray, batch: np.ndarray) -> np.ndarray:
@@ -253,6 +276,35 @@ class VocalModel:
             window_probabilities=tuple(float(value) for value in windows),
             tags={tag: float(value) for tag, value in zip(MTT_TAGS, taggram.mean(axis=0), strict=True)},
         )
+
+    def ear_windows(self, mono_16k: np.ndarray, offset_s: float) -> tuple[VocalEvidence, list[EarWindow]]:
+        """Evidence for 16 kHz mono audio and one EarWindow per 3-second patch, timed from `offset_s`."""
+        log_mel = log_mel_spectrogram(mono_16k)
+        batch = patches(log_mel)
+        taggram = self._run(batch)
+        shares = patch_voice_probabilities(taggram, batch)
+        length_s = mono_16k.size / MODEL_SAMPLE_RATE
+        windows = []
+        for index, start in enumerate(patch_starts(len(log_mel))):
+            start_s = start * HOP_LENGTH / MODEL_SAMPLE_RATE
+            scores = {"voice_share": round(float(shares[index]), 4)}
+            scores |= {tag: round(float(taggram[index, MTT_TAGS.index(tag)]), 4) for tag in VOICE_FAMILY_TAGS}
+            windows.append(
+                EarWindow(
+                    detector=DETECTOR,
+                    start_s=round(offset_s + start_s, 3),
+                    end_s=round(
+                        offset_s + min(length_s, start_s + PATCH_FRAMES * HOP_LENGTH / MODEL_SAMPLE_RATE), 3
+                    ),
+                    scores=scores,
+                )
+            )
+        evidence = VocalEvidence(
+            probability=aggregate_probability(shares),
+            window_probabilities=tuple(float(value) for value in shares),
+            tags={tag: float(value) for tag, value in zip(MTT_TAGS, taggram.mean(axis=0), strict=True)},
+        )
+        return evidence, windows
 
 
 @functools.cache

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-from playlist_builder.classify.evidence import HOLDS_LYRICS, REVIEW, gather_evidence
+from playlist_builder.classify.evidence import HOLDS_LYRICS, REVIEW, build_evidence
 from playlist_builder.classify.rules import NAME_FIELDS, Rules, normalise_text
 from playlist_builder.model import Category, Classification, Evidence, Features, LyricsStatus, Track
 
@@ -45,7 +45,7 @@ def decide_lyrics(evidence: Sequence[Evidence], rules: Rules) -> LyricsVerdict:
     vocal = [e for e in lyrics if e.claim == LyricsStatus.VOCAL.value]
     instrumental = [e for e in lyrics if e.claim == LyricsStatus.INSTRUMENTAL.value]
     held = [e for e in evidence if e.aspect == REVIEW and e.claim in HOLDS_LYRICS]
-    strong = [e for e in vocal if e.weight >= rules.decision["strong_vocal_weight"]]
+    strong = [e for e in vocal if e.weight >= rules.decision.strong_vocal_weight]
     if strong:
         return LyricsVerdict(LyricsStatus.VOCAL, combine(e.weight for e in strong), ())
     support = combine(e.weight for e in instrumental)
@@ -60,7 +60,7 @@ def decide_lyrics(evidence: Sequence[Evidence], rules: Rules) -> LyricsVerdict:
         return LyricsVerdict(LyricsStatus.UNKNOWN, 0.0, ("lyrics unknown: voices possible, held for review",))
     if not instrumental:
         return LyricsVerdict(LyricsStatus.UNKNOWN, 0.0, ("lyrics unknown: no evidence either way",))
-    needed = rules.decision["min_instrumental"]
+    needed = rules.decision.min_instrumental
     if support < needed:
         weak = f"{support:.2f} < {needed:.2f}: {_describe(instrumental)}"
         reason = f"lyrics unknown: instrumental evidence too weak ({weak})"
@@ -87,10 +87,10 @@ def decide_category(evidence: Sequence[Evidence], rules: Rules) -> CategoryVerdi
     ranked = sorted(FOUR_CATEGORIES, key=lambda c: scores[c.value], reverse=True)
     best, runner_up = ranked[0], ranked[1]
     busy = scores[Category.UNCLASSIFIED.value]
-    if scores[best.value] < rules.decision["min_category_score"] or busy >= scores[best.value]:
-        secondary = best if scores[best.value] >= rules.decision["min_secondary_score"] else None
+    if scores[best.value] < rules.decision.min_category_score or busy >= scores[best.value]:
+        secondary = best if scores[best.value] >= rules.decision.min_secondary_score else None
         return CategoryVerdict(Category.UNCLASSIFIED, secondary, busy, scores)
-    secondary = runner_up if scores[runner_up.value] >= rules.decision["min_secondary_score"] else None
+    secondary = runner_up if scores[runner_up.value] >= rules.decision.min_secondary_score else None
     return CategoryVerdict(best, secondary, scores[best.value], scores)
 
 
@@ -109,18 +109,19 @@ def estimate_energy(track: Track, category: Category, evidence: Sequence[Evidenc
         total = sum(w for _, w in given) + 0.5  # the category's typical value counts as half a vote
         base = (sum(v * w for v, w in given) + 0.5 * base) / total
         steps.append(f"given energy -> {base:.2f}")
-    names = " ".join(normalise_text(getattr(track, f) or "") for f in NAME_FIELDS)
+    limit = int(rules.lyrics.max_name_chars)  # bounded like every other name match
+    names = " ".join(normalise_text((getattr(track, f) or "")[:limit]) for f in NAME_FIELDS)
     for hint in rules.energy_hints:
         hit = hint.matcher.first_match(names)
         if hit:
             base += hint.shift
             steps.append(f"{hit!r} {hint.shift:+.2f}")
     if track.bpm:
-        shift = (track.bpm - energy_rules["reference_bpm"]) * energy_rules["bpm_slope"]
-        shift = _clamp(shift, -energy_rules["bpm_max_shift"], energy_rules["bpm_max_shift"])
+        shift = (track.bpm - energy_rules.reference_bpm) * energy_rules.bpm_slope
+        shift = _clamp(shift, -energy_rules.bpm_max_shift, energy_rules.bpm_max_shift)
         base += shift
         steps.append(f"{track.bpm:g} bpm {shift:+.2f}")
-    value = _clamp(base, energy_rules["min"], energy_rules["max"])
+    value = _clamp(base, energy_rules.min, energy_rules.max)
     return Evidence("rules", "energy", f"{value:.3f}", 0.0, "estimated (no audio): " + ", ".join(steps))
 
 
@@ -153,7 +154,7 @@ def decide(track: Track, evidence: Sequence[Evidence], rules: Rules) -> Classifi
     if lyrics.status is LyricsStatus.INSTRUMENTAL:
         confidence = min(confidence, lyrics.confidence)
     review = _review_reasons(evidence, lyrics)
-    threshold = rules.decision["review_below_confidence"]
+    threshold = rules.decision.review_below_confidence
     if lyrics.status is LyricsStatus.INSTRUMENTAL and confidence < threshold:
         scores = (
             ", ".join(f"{k} {v:.2f}" for k, v in category.scores.items() if v > 0) or "no category evidence"
@@ -179,8 +180,9 @@ def decide(track: Track, evidence: Sequence[Evidence], rules: Rules) -> Classifi
 def classify_track(
     track: Track, features: Features | None, evidence: Sequence[Evidence], rules: Rules
 ) -> Classification:
-    """Classify one track from its tags, its audio features (if any) and outside evidence (look-ups)."""
-    return decide(track, gather_evidence(track, features, evidence, rules), rules)
+    """Classify one track from its tags, its audio features (if any) and outside evidence (look-ups),
+    through `build_evidence`, the road production takes."""
+    return decide(track, build_evidence(track, features, rules, lookups=lambda _track: evidence), rules)
 
 
 HASHED_TRACK_FIELDS = (

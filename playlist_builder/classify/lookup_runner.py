@@ -71,7 +71,7 @@ class LookupRunner:
         now = self.clock()
         if self._started is None:
             self._started = now
-        budget = self.rules.lookups["run_budget_s"]
+        budget = self.rules.lookups.run_budget_s
         if now - self._started < budget:
             return False
         if "budget" not in self._down:

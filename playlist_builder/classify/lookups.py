@@ -205,7 +205,7 @@ def lrclib_evidence(answer: LookupAnswer, rules: Rules) -> list[Evidence]:
                 "lrclib",
                 "lyrics",
                 INSTRUMENTAL,
-                weights["lrclib_instrumental_weight"],
+                weights.lrclib_instrumental_weight,
                 f"{entry} is marked instrumental",
             )
         )
@@ -215,7 +215,7 @@ def lrclib_evidence(answer: LookupAnswer, rules: Rules) -> list[Evidence]:
                 "lrclib",
                 "lyrics",
                 VOCAL,
-                weights["lrclib_lyrics_weight"],
+                weights.lrclib_lyrics_weight,
                 f"{entry} has lyrics ({words} words)",
             )
         )
@@ -225,7 +225,7 @@ def lrclib_evidence(answer: LookupAnswer, rules: Rules) -> list[Evidence]:
                 "lrclib",
                 "lyrics",
                 INSTRUMENTAL,
-                weights["lrclib_empty_lyrics_weight"],
+                weights.lrclib_empty_lyrics_weight,
                 f"{entry} has no lyrics text",
             )
         )
@@ -359,7 +359,7 @@ def musicbrainz_evidence(answer: LookupAnswer, rules: Rules) -> list[Evidence]:
                         "musicbrainz",
                         "lyrics",
                         INSTRUMENTAL,
-                        weights["musicbrainz_instrumental_weight"],
+                        weights.musicbrainz_instrumental_weight,
                         f"recording {recording['id']} is an instrumental performance of {title!r}",
                     )
                 )
@@ -370,7 +370,7 @@ def musicbrainz_evidence(answer: LookupAnswer, rules: Rules) -> list[Evidence]:
                         "musicbrainz",
                         "lyrics",
                         INSTRUMENTAL,
-                        weights["musicbrainz_no_lyrics_language_weight"],
+                        weights.musicbrainz_no_lyrics_language_weight,
                         f"work {title!r} has no lyrics (language zxx)",
                     )
                 )
@@ -382,7 +382,7 @@ def musicbrainz_evidence(answer: LookupAnswer, rules: Rules) -> list[Evidence]:
                         "musicbrainz",
                         "lyrics",
                         VOCAL,
-                        weights["musicbrainz_lyrics_weight"],
+                        weights.musicbrainz_lyrics_weight,
                         f"work {title!r} has {why}",
                     )
                 )

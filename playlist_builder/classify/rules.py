@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,146 @@ class EnergyHint:
     shift: float
 
 
+# Numbers are declared once, as typed fields with their allowed range (`_number_field`); the loader reads
+# every one of them from the file (required, finite, in range), so the file is the only place a value lives.
+def _number_field(low: float, high: float) -> Any:
+    """A dataclass field holding a required number within [low, high] (no default: the file gives it)."""
+    return field(metadata={"range": (low, high)})
+
+
+def _weight_field() -> Any:
+    return _number_field(0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class DecisionRules:
+    """How gathered evidence becomes a verdict."""
+
+    strong_vocal_weight: float = _weight_field()
+    min_instrumental: float = _weight_field()
+    min_category_score: float = _weight_field()
+    min_secondary_score: float = _weight_field()
+    review_below_confidence: float = _weight_field()
+
+
+@dataclass(frozen=True)
+class LyricsRules:
+    """Lyrics evidence from tags and names."""
+
+    embedded_lyrics_weight: float = _weight_field()
+    lrc_sidecar_weight: float = _weight_field()
+    explicit_weight: float = _weight_field()
+    max_name_chars: float = _number_field(16.0, 4096.0)
+
+
+@dataclass(frozen=True)
+class ScoreTest:
+    """One raw per-window score of an ear against a level: `scores[score] >= min`."""
+
+    score: str
+    min: float
+
+
+@dataclass(frozen=True)
+class ShareTest:
+    """A score at or above `min` in at least `share` of an ear's windows (a voice heard throughout)."""
+
+    score: str
+    min: float
+    share: float
+
+
+@dataclass(frozen=True)
+class EarRules:
+    """How one voice detector's windows are read: a confident voice, a doubt, or no voice."""
+
+    detector: str
+    confident: tuple[ScoreTest, ...]  # any window passing one: a voice, confidently (`vocal`)
+    doubtful: tuple[ScoreTest, ...]  # any window passing one: perhaps a voice (`unknown`)
+    sustained: tuple[ShareTest, ...]  # enough windows passing one: perhaps a voice (`unknown`)
+
+
+@dataclass(frozen=True)
+class VoiceRules:
+    """Voice detection from every ear, judged window by window."""
+
+    vocal_weight: float = _weight_field()
+    doubtful_weight: float = _weight_field()
+    instrumental_weight: float = _weight_field()
+    ambiguous_vocal_weight: float = _weight_field()
+    birdsong_nature_score: float = _weight_field()
+    birdsong_calls: float = _weight_field()
+    choir_tag_threshold: float = _weight_field()
+    ears: tuple[EarRules, ...] = ()
+    choir_tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AudioRules:
+    """Category evidence from the audio (beats, nature, calm music, busyness) and the silence note."""
+
+    binaural_min_share: float = _weight_field()
+    binaural_weight: float = _weight_field()
+    amplitude_beat_min_share: float = _weight_field()
+    amplitude_beat_weight: float = _weight_field()
+    amplitude_beat_max_onsets_per_pulse: float = _number_field(0.1, 100.0)
+    beat_min_hz: float = _number_field(0.05, 100.0)
+    beat_max_hz: float = _number_field(0.05, 100.0)
+    nature_threshold: float = _weight_field()
+    nature_weight: float = _weight_field()
+    music_min: float = _weight_field()
+    nature_music_max: float = _weight_field()
+    synthetic_bed_min: float = _weight_field()
+    soundscape_weight: float = _weight_field()
+    calm_max_energy: float = _weight_field()
+    drum_tags_max: float = _weight_field()
+    calm_music_weight: float = _weight_field()
+    sparse_onsets_per_s: float = _number_field(0.0, 50.0)
+    sparse_weight: float = _weight_field()
+    pattern_pulse_clarity: float = _weight_field()
+    pattern_weight: float = _weight_field()
+    busy_energy: float = _weight_field()
+    busy_onsets_per_s: float = _number_field(0.0, 50.0)
+    busy_weight: float = _weight_field()
+    silent_lufs: float = _number_field(-200.0, 0.0)
+    tag_rules: tuple[TagRule, ...] = ()
+    drum_tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CuratedRules:
+    """Trust in clinic-curated lists."""
+
+    category_weight: float = _weight_field()
+    instrumental_weight: float = _weight_field()
+
+
+@dataclass(frozen=True)
+class LookupRules:
+    """Online look-ups: the weights of their answers and how long they may take."""
+
+    lrclib_instrumental_weight: float = _weight_field()
+    lrclib_empty_lyrics_weight: float = _weight_field()
+    lrclib_lyrics_weight: float = _weight_field()
+    musicbrainz_instrumental_weight: float = _weight_field()
+    musicbrainz_no_lyrics_language_weight: float = _weight_field()
+    musicbrainz_lyrics_weight: float = _weight_field()
+    timeout_s: float = _number_field(0.1, 60.0)
+    retries: float = _number_field(0.0, 5.0)
+    run_budget_s: float = _number_field(0.0, 86_400.0)
+
+
+@dataclass(frozen=True)
+class EnergyRules:
+    """The energy estimate of tracks without audio."""
+
+    reference_bpm: float = _number_field(1.0, 400.0)
+    bpm_slope: float = _number_field(0.0, 0.1)
+    bpm_max_shift: float = _weight_field()
+    min: float = _weight_field()
+    max: float = _weight_field()
+
+
 @dataclass(frozen=True)
 class Rules:
     """Everything the engine is tuned by; passed in, never read from a global."""
@@ -97,88 +237,58 @@ class Rules:
     digest: str  # of the whole parsed file
     decision_digest: str  # of the parts the final decision reads (see engine.input_hash)
     energy_digest: str  # of the energy-estimate parts (only matter for tracks without audio)
-    decision: Mapping[str, float]
-    lyrics: Mapping[str, float]
+    decision: DecisionRules
+    lyrics: LyricsRules
     markers: tuple[LyricsMarker, ...]
     review_fields: tuple[str, ...]
     review_names: Matcher
     field_weights: Mapping[str, float]
     categories: tuple[CategoryKeywords, ...]
-    audio: Mapping[str, float]
-    choir_tags: tuple[str, ...]
-    tag_rules: tuple[TagRule, ...]
-    curated: Mapping[str, float]
-    lookups: Mapping[str, float]
+    voice: VoiceRules
+    audio: AudioRules
+    curated: CuratedRules
+    lookups: LookupRules
     energy_by_category: Mapping[Category, float]
-    energy: Mapping[str, float]
+    energy: EnergyRules
     energy_hints: tuple[EnergyHint, ...]
 
 
-# Required numeric settings per section: name -> (low, high). Weights are 0..1.
-_W = (0.0, 1.0)
-DECISION_KEYS = {
-    "strong_vocal_weight": _W,
-    "min_instrumental": _W,
-    "min_category_score": _W,
-    "min_secondary_score": _W,
-    "review_below_confidence": _W,
-}
-LYRICS_KEYS = {"embedded_lyrics_weight": _W, "lrc_sidecar_weight": _W, "explicit_weight": _W}
-AUDIO_KEYS = {
-    "vocal_threshold": _W,
-    "instrumental_below": _W,
-    "vocal_weight": _W,
-    "uncertain_vocal_weight": _W,
-    "instrumental_weight": _W,
-    "window_vocal_threshold": _W,
-    "window_min_share": _W,
-    "window_weight": _W,
-    "birdsong_nature_score": _W,
-    "birdsong_calls": _W,
-    "choir_tag_threshold": _W,
-    "ambiguous_vocal_weight": _W,
-    "binaural_min_share": _W,
-    "binaural_weight": _W,
-    "amplitude_beat_min_share": _W,
-    "amplitude_beat_weight": _W,
-    "beat_min_hz": (0.0, 100.0),
-    "beat_max_hz": (0.0, 100.0),
-    "nature_threshold": _W,
-    "nature_weight": _W,
-    "busy_energy": _W,
-    "busy_weight": _W,
-    "silent_lufs": (-200.0, 0.0),
-}
-CURATED_KEYS = {"category_weight": _W, "instrumental_weight": _W}
-LOOKUP_KEYS = {
-    "lrclib_instrumental_weight": _W,
-    "lrclib_empty_lyrics_weight": _W,
-    "lrclib_lyrics_weight": _W,
-    "musicbrainz_instrumental_weight": _W,
-    "musicbrainz_no_lyrics_language_weight": _W,
-    "musicbrainz_lyrics_weight": _W,
-    "timeout_s": (0.1, 60.0),
-    "retries": (0.0, 5.0),
-    "run_budget_s": (0.0, 86_400.0),
-}
-ENERGY_KEYS = {
-    "reference_bpm": (1.0, 400.0),
-    "bpm_slope": (0.0, 0.1),
-    "bpm_max_shift": _W,
-    "min": _W,
-    "max": _W,
-}
+def number_keys(cls: type) -> tuple[str, ...]:
+    """The numeric keys a rules section must give (the fields declared with a range)."""
+    return tuple(item.name for item in fields(cls) if "range" in item.metadata)
 
 
-def _numbers(doc: TomlDoc, section: str, spec: Mapping[str, tuple[float, float]]) -> dict[str, float]:
-    return {key: doc.number((section, key), low=lo, high=hi) for key, (lo, hi) in spec.items()}
+def _load_numbers(doc: TomlDoc, section: tuple[str | int, ...], cls: type, **extra: Any) -> Any:
+    """A rules dataclass with every numeric field read from `section` (required, finite, in range)."""
+    values: dict[str, Any] = {}
+    for item in fields(cls):
+        if "range" in item.metadata:
+            low, high = item.metadata["range"]
+            values[item.name] = doc.number((*section, item.name), low=low, high=high)
+    return cls(**values, **extra)
+
+
+# Shapes of regular expression that can backtrack badly: a repeated group that itself holds a repeat
+# ((a+)+, (\w*\s?)*), or two unbounded wildcards (.*x.*), which is quadratic on a long name. Names are
+# also cut to `lyrics.max_name_chars`, which bounds what any pattern can cost; these shapes are refused
+# outright so that a rules edit cannot bring a hang back.
+_NESTED_REPEAT = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
+_WILDCARDS = re.compile(r"(?<!\\)\.[*+]")
+
+
+def safe_regex(doc: TomlDoc, path: tuple[str | int, ...]) -> re.Pattern[str]:
+    """A rules regular expression, refused when its shape can backtrack catastrophically."""
+    pattern = doc.regex(path)
+    if _NESTED_REPEAT.search(pattern.pattern) or len(_WILDCARDS.findall(pattern.pattern)) > 1:
+        raise doc.error(path, "can backtrack for a long time (a repeat inside a repeat, or two `.*`)")
+    return pattern
 
 
 def _matcher(doc: TomlDoc, path: tuple[str | int, ...], phrases_key: str) -> Matcher:
     doc.table(path)
     phrases = doc.strings((*path, phrases_key), default=[], allow_empty=True)
     sources = doc.strings((*path, "patterns"), default=[], allow_empty=True)
-    patterns = tuple(doc.regex((*path, "patterns", i)) for i in range(len(sources)))
+    patterns = tuple(safe_regex(doc, (*path, "patterns", i)) for i in range(len(sources)))
     if not phrases and not patterns:
         raise doc.error((*path, phrases_key), "is missing (give phrases or patterns)")
     return Matcher.build(phrases, patterns)
@@ -227,7 +337,7 @@ def _categories(doc: TomlDoc) -> tuple[CategoryKeywords, ...]:
 
 def _tag_rules(doc: TomlDoc) -> tuple[TagRule, ...]:
     rules = []
-    for i, _ in enumerate(doc.tables(("audio", "tags"), default=[])):
+    for i, _ in enumerate(doc.tables(("audio", "tags"))):
         path = ("audio", "tags", i)
         doc.only_keys(path, ("tag", "category", "min", "weight"))
         rules.append(
@@ -243,7 +353,7 @@ def _tag_rules(doc: TomlDoc) -> tuple[TagRule, ...]:
 
 def _energy_hints(doc: TomlDoc) -> tuple[EnergyHint, ...]:
     hints = []
-    for i, _ in enumerate(doc.tables(("energy", "name_hints"), default=[])):
+    for i, _ in enumerate(doc.tables(("energy", "name_hints"))):
         path = ("energy", "name_hints", i)
         doc.only_keys(path, ("phrases", "patterns", "shift"))
         hints.append(
@@ -267,32 +377,74 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def _check_consistency(doc: TomlDoc, audio: Mapping[str, float], energy: Mapping[str, float]) -> None:
-    if audio["instrumental_below"] > audio["vocal_threshold"]:
-        raise doc.error(("audio", "instrumental_below"), "must not be above `audio.vocal_threshold`")
-    if energy["min"] > energy["max"]:
-        raise doc.error(("energy", "min"), "must not be above `energy.max`")
+def _score_tests(doc: TomlDoc, path: tuple[str | int, ...]) -> tuple[ScoreTest, ...]:
+    tests = []
+    for i, _ in enumerate(doc.tables(path)):
+        doc.only_keys((*path, i), ("score", "min"))
+        tests.append(
+            ScoreTest(doc.string((*path, i, "score")), doc.number((*path, i, "min"), low=0.0, high=60.0))
+        )
+    return tuple(tests)
+
+
+def _share_tests(doc: TomlDoc, path: tuple[str | int, ...]) -> tuple[ShareTest, ...]:
+    tests = []
+    for i, _ in enumerate(doc.tables(path)):
+        doc.only_keys((*path, i), ("score", "min", "share"))
+        tests.append(
+            ShareTest(
+                doc.string((*path, i, "score")),
+                doc.number((*path, i, "min"), low=0.0, high=60.0),
+                doc.weight((*path, i, "share")),
+            )
+        )
+    return tuple(tests)
+
+
+def _ears(doc: TomlDoc) -> tuple[EarRules, ...]:
+    ears = []
+    for i, _ in enumerate(doc.tables(("voice", "ears"))):
+        path = ("voice", "ears", i)
+        doc.only_keys(path, ("detector", "confident", "doubtful", "sustained"))
+        ears.append(
+            EarRules(
+                detector=doc.string((*path, "detector")),
+                confident=_score_tests(doc, (*path, "confident")),
+                doubtful=_score_tests(doc, (*path, "doubtful")),
+                sustained=_share_tests(doc, (*path, "sustained")),
+            )
+        )
+    if not ears:
+        raise doc.error(("voice", "ears"), "must name at least one ear")
+    return tuple(ears)
+
+
+def _only(doc: TomlDoc, path: tuple[str, ...], cls: type, *others: str) -> None:
+    doc.only_keys(path, (*number_keys(cls), *others))
 
 
 def parse_rules(doc: TomlDoc) -> Rules:
     """Validate a parsed rules file and build the Rules the engine reads."""
-    top = ("version", "decision", "lyrics", "names", "audio", "curated", "lookups", "energy")
+    top = ("version", "decision", "lyrics", "names", "voice", "audio", "curated", "lookups", "energy")
     doc.only_keys((), top)
     version = doc.string(("version",))
-    doc.only_keys(("decision",), tuple(DECISION_KEYS))
-    decision = _numbers(doc, "decision", DECISION_KEYS)
-    doc.only_keys(("lyrics",), (*LYRICS_KEYS, "markers", "review_names"))
-    lyrics = _numbers(doc, "lyrics", LYRICS_KEYS)
+    _only(doc, ("decision",), DecisionRules)
+    _only(doc, ("lyrics",), LyricsRules, "markers", "review_names")
     doc.only_keys(("lyrics", "review_names"), ("fields", "phrases", "patterns"))
-    doc.only_keys(("audio",), (*AUDIO_KEYS, "choir_tags", "tags"))
-    audio = _numbers(doc, "audio", AUDIO_KEYS)
-    doc.only_keys(("curated",), tuple(CURATED_KEYS))
-    doc.only_keys(("lookups",), tuple(LOOKUP_KEYS))
+    _only(doc, ("voice",), VoiceRules, "ears", "choir_tags")
+    _only(doc, ("audio",), AudioRules, "tags", "drum_tags")
+    _only(doc, ("curated",), CuratedRules)
+    _only(doc, ("lookups",), LookupRules)
     category_names = [c.value for c in Category]
-    doc.only_keys(("energy",), (*ENERGY_KEYS, *category_names, "name_hints"))
-    energy = _numbers(doc, "energy", ENERGY_KEYS)
-    _check_consistency(doc, audio, energy)
-    energy_by_category = {c: doc.weight(("energy", c.value)) for c in Category}
+    _only(doc, ("energy",), EnergyRules, *category_names, "name_hints")
+    audio = _load_numbers(
+        doc, ("audio",), AudioRules, tag_rules=_tag_rules(doc), drum_tags=doc.strings(("audio", "drum_tags"))
+    )
+    energy = _load_numbers(doc, ("energy",), EnergyRules)
+    if audio.beat_min_hz > audio.beat_max_hz:
+        raise doc.error(("audio", "beat_min_hz"), "must not be above `audio.beat_max_hz`")
+    if energy.min > energy.max:
+        raise doc.error(("energy", "min"), "must not be above `energy.max`")
     data = doc.data
     return Rules(
         version=version,
@@ -300,19 +452,20 @@ def parse_rules(doc: TomlDoc) -> Rules:
         digest=_digest(data),
         decision_digest=_digest(data.get("decision")),
         energy_digest=_digest({k: v for k, v in data.get("energy", {}).items()}),
-        decision=decision,
-        lyrics=lyrics,
+        decision=_load_numbers(doc, ("decision",), DecisionRules),
+        lyrics=_load_numbers(doc, ("lyrics",), LyricsRules),
         markers=_markers(doc),
         review_fields=_fields(doc, ("lyrics", "review_names", "fields")),
         review_names=_matcher(doc, ("lyrics", "review_names"), "phrases"),
         field_weights=_field_weights(doc),
         categories=_categories(doc),
+        voice=_load_numbers(
+            doc, ("voice",), VoiceRules, ears=_ears(doc), choir_tags=doc.strings(("voice", "choir_tags"))
+        ),
         audio=audio,
-        choir_tags=doc.strings(("audio", "choir_tags")),
-        tag_rules=_tag_rules(doc),
-        curated=_numbers(doc, "curated", CURATED_KEYS),
-        lookups=_numbers(doc, "lookups", LOOKUP_KEYS),
-        energy_by_category=energy_by_category,
+        curated=_load_numbers(doc, ("curated",), CuratedRules),
+        lookups=_load_numbers(doc, ("lookups",), LookupRules),
+        energy_by_category={c: doc.weight(("energy", c.value)) for c in Category},
         energy=energy,
         energy_hints=_energy_hints(doc),
     )

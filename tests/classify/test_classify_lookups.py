@@ -242,6 +242,6 @@ def test_runner_stops_at_its_time_budget_with_one_warning(fake_service: FakeServ
     runner = LookupRunner(rules, cache.get, cache.put, [client], clock=lambda: now[0])
     for n in range(5):
         runner.evidence_for(make_track(title=f"Stück {n}"))
-        now[0] += rules.lookups["run_budget_s"] / 2
+        now[0] += rules.lookups.run_budget_s / 2
     assert len(fake_service.requests) == 2
     assert len(runner.warnings) == 1 and "run `classify` again" in runner.warnings[0]

