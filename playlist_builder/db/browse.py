@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Text, cast, func, select
 
 from playlist_builder.db.library import Library
+from playlist_builder.db.query import eligibility_clause
 from playlist_builder.db.schema import ClassificationRow, OverrideRow, TrackRow
 
 _NO_REASONS = ("[]", "null")
@@ -32,6 +33,7 @@ class BrowseRow:
     energy: float | None
     confidence: float | None
     review_reasons: tuple[str, ...]
+    eligible: bool = False  # the one eligibility rule (db/query.py), evaluated in SQL
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ def browse_rows(library: Library) -> Iterator[BrowseRow]:
             ClassificationRow.energy,
             ClassificationRow.confidence,
             cast(ClassificationRow.review_reasons, Text),
+            eligibility_clause().label("eligible"),
         )
         .outerjoin(ClassificationRow, ClassificationRow.track_id == TrackRow.id)
         .order_by(TrackRow.id)
@@ -75,7 +78,7 @@ def browse_rows(library: Library) -> Iterator[BrowseRow]:
     for row in rows:
         reasons = row[12]
         parsed = tuple(json.loads(reasons)) if reasons and reasons not in _NO_REASONS else ()
-        yield BrowseRow(*row[:12], parsed)
+        yield BrowseRow(*row[:12], parsed, bool(row[13]))
 
 
 def active_decisions(library: Library) -> list[DecisionRow]:

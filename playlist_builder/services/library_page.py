@@ -19,7 +19,9 @@ from playlist_builder.model import (
 )
 from playlist_builder.services.review import ReviewItem, open_review_reasons
 
-STATES = ("approved", "banned", "held", "missing", "ready", "vocal", "unclassified")
+# "ready": may enter sessions (the one eligibility rule); "kept-out": instrumental but not eligible
+# (not analysed yet, damaged, or no known length: the track page says which).
+STATES = ("approved", "banned", "held", "missing", "ready", "kept-out", "vocal", "unclassified")
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
 MAX_QUERY_LENGTH = 200
@@ -79,8 +81,10 @@ def _verdict_entry(row: BrowseRow, decisions: list[Override]) -> LibraryEntry:
             state = "missing"
         elif row.review_reasons:
             state = "held"
+        elif row.lyrics == LyricsStatus.INSTRUMENTAL.value:
+            state = "ready" if row.eligible else "kept-out"
         else:
-            state = "ready" if row.lyrics == LyricsStatus.INSTRUMENTAL.value else "vocal"
+            state = "vocal"
         return LibraryEntry(row, row.category, row.lyrics, state)
     classification = Classification(
         category=Category(row.category),
@@ -101,7 +105,7 @@ def _verdict_entry(row: BrowseRow, decisions: list[Override]) -> LibraryEntry:
     elif open_review_reasons(classification, verdict):
         state = "held"
     elif verdict.lyrics is LyricsStatus.INSTRUMENTAL:
-        state = "ready"
+        state = "ready" if row.eligible else "kept-out"
     else:
         state = "vocal"
     return LibraryEntry(row, verdict.category.value, verdict.lyrics.value, state)

@@ -180,3 +180,32 @@ def test_local_single_user_on_loopback_without_accounts(
         # once an account exists, the local session no longer counts: everyone signs in
         add_user(library, "amira", "clinician", "correct horse battery")
         assert client.get("/review", headers={"accept": "text/html"}).status_code == 303
+
+
+def test_alac_is_transcoded_and_aac_is_sent_as_is(
+    settings: Settings, library: Library, made: Made, tmp_path: Path
+) -> None:
+    import subprocess
+
+    from playlist_builder.audio.decode import ffmpeg_binary
+
+    binary = ffmpeg_binary()
+    assert binary is not None
+    folder = tmp_path / "m4a"
+    folder.mkdir()
+    rate = 8000
+    source = folder / "tone.wav"
+    sf.write(source, (0.2 * np.sin(2 * np.pi * 330 * np.arange(2 * rate) / rate)).astype(np.float32), rate)
+    for name, codec in (("alac.m4a", "alac"), ("aac.m4a", "aac")):
+        subprocess.run(
+            [binary, "-v", "error", "-y", "-i", str(source), "-c:a", codec, str(folder / name)], check=True
+        )
+    source.unlink()
+    scan_paths(library, [str(folder)])
+    ids = {Path(t.source_key).name: t.id for t in library.list_tracks() if t.source_key.endswith(".m4a")}
+    with make_client(settings, library) as client:
+        alac = client.get(f"/tracks/{ids['alac.m4a']}/audio")
+        assert alac.status_code == 200 and alac.headers["content-type"] == "audio/wav"
+        assert alac.content[:4] == b"RIFF" and len(alac.content) == int(alac.headers["content-length"])
+        aac = client.get(f"/tracks/{ids['aac.m4a']}/audio")
+        assert aac.headers["content-type"] == "audio/mp4" and aac.content == (folder / "aac.m4a").read_bytes()

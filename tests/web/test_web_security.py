@@ -138,23 +138,24 @@ def test_staff_cannot_decide_about_tracks(
         assert library.overrides([made.held_id]) == []
 
 
-def _outside_track(library: Library, tmp_path: Path) -> int:
+def _outside_tracks(library: Library, tmp_path: Path) -> list[int]:
+    """Rows whose key leads out of their root: an absolute path elsewhere, and a `../` key."""
     secret = tmp_path / "outside-secret.flac"
     secret.write_bytes(b"fLaC-not-part-of-the-library")
     root_id, root = library.roots()[0]
-    key = os.path.relpath(secret, root)  # "../../…/outside-secret.flac": leaves the root
-    assert key.startswith("..") and (Path(root) / key).resolve() == secret.resolve()
-    [track_id] = library.upsert_tracks(
-        [Track(Source.LOCAL, key, "Escaping key", file_format="flac", duration_s=200.0)], root_id
-    )
-    return track_id
+    relative = os.path.relpath(secret, root)  # "../../…/outside-secret.flac": leaves the root
+    assert relative.startswith("..") and (Path(root) / relative).resolve() == secret.resolve()
+    rows = [Track(Source.LOCAL, key, "Escaping key", file_format="flac", duration_s=200.0)
+            for key in (str(secret), relative)]  # fmt: skip
+    return library.upsert_tracks(rows, root_id)
 
 
 def test_no_file_outside_the_library_is_ever_served(
     clinician, library: Library, made: Made, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    escaping = _outside_track(library, tmp_path)
-    assert clinician.get(f"/tracks/{escaping}/audio").status_code == 404
+    for escaping in _outside_tracks(library, tmp_path):
+        response = clinician.get(f"/tracks/{escaping}/audio")
+        assert response.status_code == 404 and b"not-part-of-the-library" not in response.content
     for path in (
         "/tracks/999999/audio",
         "/tracks/-1/audio",
@@ -203,3 +204,40 @@ def test_unknown_host_header_is_refused_on_loopback(settings: Settings, library:
     app = create_app(settings, library)  # loopback defaults: only 127.0.0.1 / localhost names
     with TestClient(app, base_url="http://attacker.example") as client:
         assert client.get("/library").status_code == 400
+
+
+def test_sign_in_never_redirects_off_site(
+    settings: Settings, library: Library, made: Made, accounts: dict[str, str]
+) -> None:
+    with make_client(settings, library) as client:
+        for target, expected in (
+            ("//evil.example/x", "/"),
+            ("https://evil.example", "/"),
+            ("/review", "/review"),
+        ):
+            page = client.get("/login", params={"next": target})
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+            response = client.post(
+                "/login", data={"name": "amira", "password": PASSWORD, "csrf_token": token, "next": target}
+            )
+            assert response.headers["location"] == expected
+
+
+def test_sessions_expire_and_failures_age_out() -> None:
+    from playlist_builder.services.users import User
+    from playlist_builder.web import auth
+
+    now = [1000.0]
+    store = auth.SessionStore(clock=lambda: now[0])
+    token, _ = store.create(User("amira", "clinician"))
+    now[0] += auth.IDLE_TIMEOUT_S - 1
+    assert store.get(token) is not None  # in use: the idle clock starts again
+    now[0] += auth.IDLE_TIMEOUT_S + 1
+    assert store.get(token) is None
+    limiter = auth.LoginLimiter(clock=lambda: now[0])
+    for _ in range(auth.MAX_FAILURES_PER_NAME):
+        limiter.failed("amira", "10.0.0.1")
+    assert limiter.blocked_for("amira", "10.0.0.2") > 0
+    assert limiter.blocked_for("bo", "10.0.0.2") == 0
+    now[0] += auth.FAILURE_WINDOW_S + 1
+    assert limiter.blocked_for("amira", "10.0.0.1") == 0

@@ -14,7 +14,7 @@ import numpy as np
 import soundfile as sf
 
 from playlist_builder.db.library import Library
-from playlist_builder.model import Category, Classification, Evidence, LyricsStatus
+from playlist_builder.model import Category, Classification, Evidence, Features, LyricsStatus, Track
 from playlist_builder.services.scan import scan_paths
 
 RATE = 8000  # small files; plenty for a sine pad
@@ -105,19 +105,33 @@ def _held() -> Classification:
     )
 
 
+def _features(track: Track, classification: Classification, vocal: float) -> Features:
+    """What the analyser stores for such a file (whole-track analysis of a short, quiet pad)."""
+    duration = float(track.duration_s or 0.0)
+    return Features(
+        analyzer_version="test", duration_s=duration, sample_rate=RATE, channels=1, integrated_lufs=-30.0,
+        loudness_range_lu=3.0, true_peak_dbtp=-20.0, spectral_centroid_hz=300.0, spectral_flatness=0.01,
+        spectral_rolloff_hz=500.0, onset_rate_hz=0.1, tempo_bpm=None, pulse_clarity=0.1, stereo_width=0.0,
+        energy=classification.energy, nature_score=0.0, vocal_probability=vocal,
+        sampling_plan=((0.0, duration),), decoder="soundfile",
+    )  # fmt: skip
+
+
 def make_library(library: Library, folder: Path) -> Made:
     """Scan the generated folder into `library` and store a verdict for every track."""
     write_music(folder)
     scan_paths(library, [str(folder)])
-    tracks = sorted(library.list_tracks(), key=lambda t: t.source_key)
+    tracks = sorted(library.list_tracks(), key=lambda t: Path(t.source_key).name)
     held_id = 0
     for index, track in enumerate(tracks):
         assert track.id is not None
-        # Only analysed, intact local files may enter a session: record an analysis for each.
-        library.save_features(track.id, None, file_size=None, file_mtime=None, analyzer_version="test")
-        if Path(track.source_key).name.startswith("99 "):
+        held = Path(track.source_key).name.startswith("99 ")
+        verdict = _held() if held else _instrumental(index)
+        if held:
             held_id = track.id
-            library.save_classification(track.id, _held(), input_hash="test")
-        else:
-            library.save_classification(track.id, _instrumental(index), input_hash="test")
+        library.save_features(
+            track.id, _features(track, verdict, 0.6 if held else 0.04), file_size=track.size,
+            file_mtime=track.mtime, analyzer_version="test",
+        )  # fmt: skip
+        library.save_classification(track.id, verdict, input_hash="test")
     return Made(folder, held_id, tuple(t.id for t in tracks if t.id is not None))
