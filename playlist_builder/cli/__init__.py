@@ -25,6 +25,8 @@ COMMANDS: dict[str, str] = {
     "export": "playlist_builder.cli.export:group",
     "spotify": "playlist_builder.cli.spotify:group",
     "demo": "playlist_builder.cli.demo:command",
+    "serve": "playlist_builder.cli.serve:command",
+    "users": "playlist_builder.cli.users:group",
 }
 # Command name -> its short help, as the command's own docstring gives it, so the top-level `--help`
 # lists every command without importing any of them. A test checks each entry against the command.

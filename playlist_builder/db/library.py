@@ -560,6 +560,7 @@ class Library:
                 category=override.category.value if override.category else None,
                 note=override.note,
                 created_at=override.created_at,
+                decided_by=override.decided_by,
             )
             s.add(row)
             s.flush()
