@@ -186,7 +186,9 @@ def export_m3u(
     for item, track in files.playable:
         assert track.path is not None
         if prefix:
-            location = prefixed_location(prefix, track.source_key)
+            # a local key is the resolved absolute path: the device layout is the path under its root
+            root = os.path.realpath(track.root_path or os.path.dirname(track.path))
+            location = prefixed_location(prefix, os.path.relpath(track.path, root))
         elif absolute:
             location = absolute_location(os.path.abspath(track.path))
         else:

@@ -113,7 +113,9 @@ def make_library(library: Library, folder: Path) -> Made:
     held_id = 0
     for index, track in enumerate(tracks):
         assert track.id is not None
-        if track.source_key.startswith("99 "):
+        # Only analysed, intact local files may enter a session: record an analysis for each.
+        library.save_features(track.id, None, file_size=None, file_mtime=None, analyzer_version="test")
+        if Path(track.source_key).name.startswith("99 "):
             held_id = track.id
             library.save_classification(track.id, _held(), input_hash="test")
         else:
