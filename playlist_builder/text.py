@@ -176,6 +176,8 @@ def clean_tag(text: str) -> str:
     """A title or tag as stored: control characters and line breaks become spaces, runs of spaces
     one, no surrounding spaces; undecodable bytes become U+FFFD. Bidi marks stay (they are part of
     right-to-left text) and are escaped on display."""
+    if text.isprintable():  # the common case, fast: no control, line-break, format or surrogate code
+        return " ".join(text.split())  # the only space in printable text is " "
     out: list[str] = []
     for ch in text:
         kind = unicodedata.category(ch)

@@ -34,7 +34,8 @@ def command(app: AppContext, track_ids: tuple[int, ...], jobs: int | None, force
 
     \b
     Example:
-      playlist-builder analyze --jobs 2
+      playlist-builder analyze
+      playlist-builder analyze --jobs 1
       playlist-builder analyze --force 12 15
     """
     with progress_reporter("analysing") as progress:

@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
+from playlist_builder.sequence.assignment import linear_sum_assignment
 from playlist_builder.sequence.cost import PLAY_UNIT_S, energy_rate
 from playlist_builder.sequence.rules import SequenceRules
 from playlist_builder.sequence.setup import Prepared

@@ -38,3 +38,5 @@ def analyse_path(path: str) -> tuple[Features | None, str | None]:
         return None, str(error)
     except Exception as error:  # a damaged file must not stop the run; the reason is stored with the track
         return None, f"{path}: analysis failed: {type(error).__name__}: {error}"
+    finally:
+        workers.release_memory()  # this file's audio and spectrograms are garbage now

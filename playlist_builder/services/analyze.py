@@ -1,13 +1,14 @@
 """Use-case: analyse the library's local files that are new, changed, or were analysed by another version.
 
-Work runs in-process (`jobs=1`) or in a pool of worker processes, each decoding and analysing one file
-at a time and returning its Features or the reason it failed; the parent saves every result as it
-arrives, so an interruption keeps everything finished so far.
+Work runs in a pool of `jobs` worker processes (a single file in-process), each decoding and analysing
+one file at a time and returning its Features or the reason it failed; the parent saves every result
+as it arrives, so an interruption keeps everything finished so far. The parent never loads the vocal
+model: it only plans, saves and reports, so the command's largest process is one worker (with
+`--jobs 1` too), and a worker hands freed memory back after every file.
 
 Every analysis runs with its math libraries held to one thread (one worker per core is the
-parallelism; a second BLAS thread per worker only fights the other workers). With workers, the parent
-never loads the vocal model: it only plans, saves and reports. Workers die with the parent
-(services/workers.py), so a killed command leaves no 250 MB process behind.
+parallelism; a second BLAS thread per worker only fights the other workers). Workers die with the
+parent (services/workers.py), so a killed command leaves no 250 MB process behind.
 """
 
 from __future__ import annotations
@@ -145,8 +146,8 @@ def analyze_library(
     audio_seconds = 0.0
     failures: list[AnalyzeFailure] = []
     damaged: list[AnalyzeFailure] = []
-    if total and (jobs == 1 or total == 1):
-        analysis_worker.load_model()  # fail once, clearly, if the model is missing, rather than once per file
+    if total == 1:
+        analysis_worker.load_model()  # fail clearly if the model is missing or broken
         results = _run_in_process(work)
     elif total:
         _check_model_file()  # the workers load it; the parent only checks it is there
