@@ -282,8 +282,8 @@ def check_material(prepared: Prepared, arc: Arc, rules: SequenceRules) -> None:
     have = float(prepared.advance[fitting_any].sum() + prepared.advance[list(prepared.pinned_rows)].sum())
     if have < prepared.target_s - prepared.crossfade_s - aim:
         raise InfeasibleSessionError(
-            f"only {int(have // 60)} minutes of instrumental material fits the {arc.name} arc; "
-            f"{prepared.target_s / 60:.0f} needed; {ADVICE}"
+            f"only {_mss(have)} of instrumental material fits the {arc.name} arc; "
+            f"{_mss(prepared.target_s)} needed; {ADVICE}"
         )
 
 
@@ -291,16 +291,22 @@ def _short_phase_message(prepared: Prepared, setup: PhaseSetup, have_s: float) -
     phase = setup.phase
     kinds = " or ".join(c.value for c in phase.allowed)
     message = (
-        f"only {int(have_s // 60)} minutes of instrumental material fits the {phase.name} phase "
-        f"({kinds}, energy at most {phase.max_energy:.2f}); {setup.length_s / 60:.0f} needed; {ADVICE}"
+        f"only {_mss(have_s)} of instrumental material fits the {phase.name} phase "
+        f"({kinds}, energy at most {phase.max_energy:.2f}); {_mss(setup.length_s)} needed; {ADVICE}"
     )
     held_s = float(prepared.advance[prepared.held_back & allowed_mask(prepared.table, phase)].sum())
     if held_s >= 60:
         message += (
-            f" ({int(held_s // 60)} more minutes are held back because this patient heard them in recent "
+            f" ({_mss(held_s)} more are held back because this patient heard them in recent "
             "sessions; ask for familiarity to allow them)"
         )
     return message
+
+
+def _mss(seconds: float) -> str:
+    """`m:ss` (messages must not round 1:52 down to "1 minute", let alone 0)."""
+    minutes, rest = divmod(round(float(seconds)), 60)
+    return f"{minutes}:{rest:02d}"
 
 
 def target_at(setup: PhaseSetup, mid_s: np.ndarray | float) -> np.ndarray:

@@ -9,9 +9,28 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from playlist_builder.export.mix import MixOptions
+from playlist_builder.export.rules import load_export_rules
 from playlist_builder.model import Source
 
 RATE = 22050
+REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
+
+
+def mix_options(**changes: float | int | None) -> MixOptions:
+    """The shipped rules' mix options (rules/export.toml), with the session fades and `changes`."""
+    rules = load_export_rules(REPO_RULES)
+    values: dict[str, float | int | None] = {
+        "target_lufs": rules.loudness.target_lufs,
+        "ceiling_dbtp": rules.loudness.true_peak_ceiling_dbtp,
+        "max_gain_db": rules.loudness.max_gain_db,
+        "fade_in_s": 1.0,
+        "fade_out_s": 2.0,
+        "boundary_fade_s": rules.mix.boundary_fade_s,
+        "trim_fade_s": rules.mix.trim_fade_s,
+    }
+    values.update(changes)
+    return MixOptions(**values)  # type: ignore[arg-type]
 
 
 @dataclass
