@@ -196,7 +196,7 @@ def device(app: AppContext, session_id: int, to_dir: Path, transcode: str | None
     "target_lufs",
     type=float,
     metavar="LUFS",
-    help="Loudness every track is matched to (default and allowed range: rules/export.toml).",
+    help="Loudness every track is matched to, -23 to -18 (default: rules/export.toml).",
 )
 @click.option(
     "--fade-in",

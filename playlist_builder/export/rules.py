@@ -11,7 +11,8 @@ from playlist_builder.tomlfile import TomlDoc, read_toml
 EXPORT_RULES_FILE = "export.toml"
 
 # The frame every value must stay inside. These are not defaults (every key is required) but the
-# design's clinical limits: one loudness target in -23..-18 LUFS, true peak at or below -1 dBTP.
+# design's clinical limits: one loudness target in -23..-18 LUFS (the rules file's target, and any
+# `export mix --target`), true peak at or below -1 dBTP.
 LOUDNESS_BAND_LUFS = (-23.0, -18.0)
 CEILING_BOUNDS_DBTP = (-6.0, -1.0)
 MAX_GAIN_BOUNDS_DB = (0.0, 40.0)
@@ -20,11 +21,9 @@ FADE_BOUNDS_S = (0.0, 30.0)
 
 @dataclass(frozen=True)
 class LoudnessRules:
-    """One loudness for every track, the range a clinician may choose it from, and the peak ceiling."""
+    """One loudness for every track, the peak ceiling, and how far a quiet track may be lifted."""
 
     target_lufs: float
-    min_target_lufs: float
-    max_target_lufs: float
     true_peak_ceiling_dbtp: float
     max_gain_db: float
 
@@ -56,15 +55,10 @@ def parse_export_rules(doc: TomlDoc) -> ExportRules:
     doc.only_keys((), ("version", "loudness", "mix"))
     for table in ("loudness", "mix"):
         doc.table((table,))
-    doc.only_keys(("loudness",), ("target_lufs", "min_target_lufs", "max_target_lufs",
-                                  "true_peak_ceiling_dbtp", "max_gain_db"))  # fmt: skip
+    doc.only_keys(("loudness",), ("target_lufs", "true_peak_ceiling_dbtp", "max_gain_db"))
     doc.only_keys(("mix",), ("boundary_fade_s", "trim_fade_s"))
-    low = _finite(doc, ("loudness", "min_target_lufs"), LOUDNESS_BAND_LUFS)
-    high = _finite(doc, ("loudness", "max_target_lufs"), (low, LOUDNESS_BAND_LUFS[1]))
     loudness = LoudnessRules(
-        target_lufs=_finite(doc, ("loudness", "target_lufs"), (low, high)),
-        min_target_lufs=low,
-        max_target_lufs=high,
+        target_lufs=_finite(doc, ("loudness", "target_lufs"), LOUDNESS_BAND_LUFS),
         true_peak_ceiling_dbtp=_finite(doc, ("loudness", "true_peak_ceiling_dbtp"), CEILING_BOUNDS_DBTP),
         max_gain_db=_finite(doc, ("loudness", "max_gain_db"), MAX_GAIN_BOUNDS_DB),
     )

@@ -12,7 +12,7 @@ from playlist_builder.errors import InputError
 from playlist_builder.export.atomic import check_writable
 from playlist_builder.export.mix import FORMATS, MixOptions, MixResult, MixTrack, mix_to_file
 from playlist_builder.export.pcm import MIX_RATES
-from playlist_builder.export.rules import ExportRules, load_export_rules
+from playlist_builder.export.rules import LOUDNESS_BAND_LUFS, load_export_rules
 from playlist_builder.export.timeline import mix_overlaps
 from playlist_builder.sequence.rules import load_sequence_rules
 from playlist_builder.services.export_files import (
@@ -68,13 +68,12 @@ def _end_fades(
     return fade_in_s, fade_out_s
 
 
-def _check_request(out: Path, rules: ExportRules, target_lufs: float, rate: int | None) -> None:
+def _check_request(out: Path, target_lufs: float, rate: int | None) -> None:
     """InputError for a request that cannot be met, before anything is read or rendered."""
-    loudness = rules.loudness
-    if not loudness.min_target_lufs <= target_lufs <= loudness.max_target_lufs:
+    low, high = LOUDNESS_BAND_LUFS
+    if not low <= target_lufs <= high:  # NaN fails this too
         raise InputError(
-            f"loudness target {target_lufs:g} LUFS is outside "
-            f"{loudness.min_target_lufs:g}…{loudness.max_target_lufs:g} LUFS (rules/export.toml)"
+            f"loudness target {target_lufs:g} LUFS is outside {low:g}…{high:g} LUFS, the clinical band"
         )
     if out.suffix.lower() not in FORMATS:
         raise InputError(f"{out.name}: a mix file must end in {', '.join(FORMATS)}")
@@ -103,7 +102,7 @@ def export_mix(
     """
     rules = load_export_rules(settings.rules_dir)
     target = rules.loudness.target_lufs if target_lufs is None else target_lufs
-    _check_request(out, rules, target, rate)
+    _check_request(out, target, rate)
     out = Path(os.path.abspath(out))
     check_writable(out)
     files = session_files(library, session_id)
