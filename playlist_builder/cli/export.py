@@ -217,6 +217,11 @@ def device(app: AppContext, session_id: int, to_dir: Path, transcode: str | None
     type=click.Choice(MIX_RATES),
     help="Sample rate in Hz (default: 44100, 48000 if a source is higher; never below the best source).",
 )
+@click.option(
+    "--sheet",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the session sheet (.html or .md) with the mix's times.",
+)
 @json_option
 @pass_app
 def mix(
@@ -227,6 +232,7 @@ def mix(
     fade_in_s: float | None,
     fade_out_s: float | None,
     rate: str | None,
+    sheet: Path | None,
 ) -> None:
     """Render a session into one continuous, level-matched file with the plan's crossfades.
 
@@ -238,9 +244,13 @@ def mix(
     \b
     Example:
       playlist-builder export mix 3 --out session-3.flac
-      playlist-builder export mix 3 --out session-3.mp3 --target -23
+      playlist-builder export mix 3 --out session-3.mp3 --target -23 --sheet session-3.html
     """
     from playlist_builder.services.export_mix import export_mix
+    from playlist_builder.services.export_sheet import SHEET_FORMATS, write_session_sheet
+
+    if sheet is not None and sheet.suffix.lower() not in SHEET_FORMATS:
+        raise click.BadParameter("the sheet must be a .html or .md file", param_hint="--sheet")
 
     with progress_reporter("mixing (s of audio)") as progress:
         result = export_mix(
@@ -255,10 +265,13 @@ def mix(
             progress=None if app.json else progress,
         )
     written = result.mix
+    if sheet is not None:
+        sheet = write_session_sheet(app.library, app.settings, session_id, sheet, form="mix")
     if app.json:
         echo_json(
             {
                 "path": written.path,
+                "sheet": sheet,
                 "duration_s": written.duration_s,
                 "rate": written.rate,
                 "target_lufs": result.target_lufs,
@@ -286,3 +299,5 @@ def mix(
         f"{written.integrated_lufs:.1f} LUFS (target {result.target_lufs:g}), "
         f"true peak {written.true_peak_dbtp:.1f} dBTP"
     )
+    if sheet is not None:
+        click.echo(f"Session sheet (the mix's times): {sheet}")

@@ -226,3 +226,21 @@ def test_mix_rate_option_and_never_below_the_best_source(
     assert "rendered at 48000 Hz, not 44100: a source is better than that" in raised.stderr
     bad = runner.invoke(cli, ["export", "mix", str(high.id), "--out", str(out), "--rate", "16000"])
     assert bad.exit_code == 2
+
+
+def test_mix_sheet_carries_the_mix_times(
+    runner: CliRunner, settings: Settings, make_session: SessionMaker, tmp_path: Path
+) -> None:
+    made = make_session([TrackSpec(n, seconds=20, noise=True) for n in "abc"], crossfade_s=5)
+    sheet = tmp_path / "mix-sheet.md"
+    bad = runner.invoke(
+        cli, ["export", "mix", str(made.id), "--out", str(tmp_path / "m.flac"), "--sheet", "x.pdf"]
+    )
+    assert bad.exit_code == 2 and not (tmp_path / "m.flac").exists()
+    done = runner.invoke(
+        cli, ["export", "mix", str(made.id), "--out", str(tmp_path / "m.flac"), "--sheet", str(sheet)]
+    )
+    assert done.exit_code == 0, done.output
+    text = sheet.read_text(encoding="utf-8")
+    assert "**Times:** the continuous mix" in text and "**Length:** 0:50" in text
+    assert "| 2 | 0:15 |" in text and "| 3 | 0:30 |" in text  # each track starts 5 s before the last ends

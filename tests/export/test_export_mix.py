@@ -197,3 +197,24 @@ def test_disk_full_while_mixing_leaves_nothing(
             [MixTrack(source, "a")], folder / f"mix{suffix}", mix_options(fade_in_s=0.5, fade_out_s=0.5)
         )
     assert sorted(os.listdir(folder)) == [f"probe{suffix}"]
+
+
+def test_whole_tracks_meet_in_a_gentle_dip_and_keep_their_length(tmp_path: Path) -> None:
+    """Back to back, the outgoing track fades out and the next fades in: no jump, no lost seconds."""
+    paths = []
+    for index in range(2):
+        paths.append(tmp_path / f"{index}.wav")
+        write_audio(
+            paths[-1], TrackSpec(str(index), seconds=10, amplitude=0.1, freq=220 + 110 * index, rate=44100)
+        )
+    out = tmp_path / "mix.wav"
+    tracks = [MixTrack(paths[0], "a"), MixTrack(paths[1], "b", None, 0.0)]
+    mix_to_file(tracks, out, mix_options(boundary_fade_s=4.0, fade_in_s=0.5, fade_out_s=0.5))
+    samples, rate = sf.read(out)
+    assert samples.shape[0] == 20 * rate  # nothing overlapped, nothing lost
+    window = rate // 10
+    rms = np.sqrt(np.mean(samples[: samples.shape[0] // window * window, 0].reshape(-1, window) ** 2, axis=1))
+    body = np.median(rms)
+    assert rms[99] < 0.1 * body and rms[100] < 0.1 * body  # near silence at the change (10 s)
+    assert rms[60] > 0.9 * body and rms[140] > 0.9 * body  # full level outside the 4 s fades
+    assert np.max(np.abs(np.diff(rms[55:145]))) < 0.05 * body  # ramps of 2.5% per 100 ms, not steps
