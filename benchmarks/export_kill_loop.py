@@ -79,8 +79,14 @@ def make_library(db_url: str, music: Path, count: int) -> None:
             audio = 0.05 * np.sin(2 * np.pi * (180 + 20 * index) * t) + 0.01 * rng.standard_normal(frames)
             name = f"{index:02d} track.flac"
             sf.write(str(music / name), np.stack([audio, audio], axis=1).astype(np.float32), FILE_RATE)
-            track = Track(source=Source.LOCAL, source_key=name, title=f"Track {index}",
-                          artist=f"A{index % 7}", duration_s=frames / FILE_RATE, file_format="flac")  # fmt: skip
+            track = Track(
+                source=Source.LOCAL,
+                source_key=name,
+                title=f"Track {index}",
+                artist=f"A{index % 7}",
+                duration_s=frames / FILE_RATE,
+                file_format="flac",
+            )
             track_id = library.upsert_tracks([track], root)[0]
             energy = float(rng.uniform(0.18, 0.32))
             verdict = Classification(category=(Category.AMBIENT, Category.NATURE)[index % 2],
@@ -136,9 +142,13 @@ def main() -> None:
         db_path = base / "library.sqlite3"
         db_url = f"sqlite:///{db_path}"
         make_library(db_url, base / "music", 40)
-        env = {**os.environ, "PLAYLIST_BUILDER_DB": db_url,
-               "PLAYLIST_BUILDER_DATA_DIR": str(base / "data"),
-               "PLAYLIST_BUILDER_RULES_DIR": str(make_rules(base)), "PLAYLIST_BUILDER_OFFLINE": "1"}  # fmt: skip
+        env = {
+            **os.environ,
+            "PLAYLIST_BUILDER_DB": db_url,
+            "PLAYLIST_BUILDER_DATA_DIR": str(base / "data"),
+            "PLAYLIST_BUILDER_RULES_DIR": str(make_rules(base)),
+            "PLAYLIST_BUILDER_OFFLINE": "1",
+        }
         built = run(
             ["session", "build", "--arc", "short", "--minutes", str(options.minutes), "--seed", "1"], env
         )
