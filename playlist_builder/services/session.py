@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -145,7 +145,11 @@ def whole_tracks(arc: Arc, rules: SequenceRules) -> tuple[Arc, SequenceRules]:
 
 
 def _blame_history(
-    plan_with: Any, arc_name: str, held: int, sessions: int, failure: InfeasibleSessionError
+    plan_with: Callable[[Sequence[int]], SessionPlan],
+    arc_name: str,
+    held: int,
+    sessions: int,
+    failure: InfeasibleSessionError,
 ) -> None:
     """When holding back what this patient heard recently is what makes the session impossible, say so.
 
