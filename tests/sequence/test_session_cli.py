@@ -13,7 +13,7 @@ from sequence_fixtures import add_eligible_tracks, generate_candidates
 
 from playlist_builder.cli import cli
 from playlist_builder.db.library import Library
-from playlist_builder.model import Source, Track
+from playlist_builder.model import Category, PlanItem, SessionPlan, Source, Track
 
 
 @pytest.fixture
@@ -172,3 +172,19 @@ def test_shortfalls_are_told_in_minutes_and_seconds(runner: CliRunner, library: 
     result = runner.invoke(cli, ["session", "build"])
     assert result.exit_code == 2
     assert re.search(r"only \d+:\d\d of instrumental material fits", result.stderr), result.stderr
+
+
+def test_show_tells_when_a_session_was_planned_for_crossfades(runner: CliRunner, library: Library) -> None:
+    ids = add_eligible_tracks(library, generate_candidates(3, seed=2, min_s=300, max_s=300))
+    items = tuple(
+        PlanItem(position=n, track_id=track_id, phase="deep", start_s=n * 292.0, duration_s=300.0,
+                 crossfade_in_s=8.0 if n else 10.0, crossfade_out_s=8.0 if n < 2 else 20.0, energy=0.2,
+                 category=Category.AMBIENT, reason="fits")
+        for n, track_id in enumerate(ids)
+    )  # fmt: skip
+    library.save_session(
+        SessionPlan(arc_name="iv-infusion", target_minutes=884 / 60, seed=1, items=items, total_s=884)
+    )
+    shown = " ".join(run(runner, "session", "show", "1").output.split())  # wrapped at 100 columns
+    assert "Played back to back (playlist, device, Spotify) it lasts 15:00" in shown
+    assert "planned with crossfades by an earlier version" in shown
