@@ -22,6 +22,7 @@ DEFAULT_MUSICBRAINZ_URL = "https://musicbrainz.org"
 DEFAULT_SPOTIFY_API_URL = "https://api.spotify.com/v1/"
 DEFAULT_SPOTIFY_ACCOUNTS_URL = "https://accounts.spotify.com"
 DEFAULT_SPOTIFY_REDIRECT_PORT = 8765
+DEFAULT_DB_NAME = "library.sqlite3"  # in the data dir, unless PLAYLIST_BUILDER_DB or --db says otherwise
 
 
 def _shipped_dir(name: str) -> Path:
@@ -81,7 +82,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     port = get("SPOTIFY_REDIRECT_PORT")
     return Settings(
         data_dir=data_dir,
-        db_url=get("DB") or sqlite_url(data_dir / "library.sqlite3"),
+        db_url=get("DB") or sqlite_url(data_dir / DEFAULT_DB_NAME),
         rules_dir=Path(get("RULES_DIR") or _shipped_dir("rules")),
         libraries_dir=Path(get("LIBRARIES_DIR") or _shipped_dir("libraries")),
         lrclib_url=get("LRCLIB_URL") or DEFAULT_LRCLIB_URL,

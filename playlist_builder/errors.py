@@ -23,6 +23,12 @@ class DatabaseError(PlaylistBuilderError):
     """The database could not be opened, migrated or written."""
 
 
+class DatabaseUnusableError(DatabaseError):
+    """The database named is not one this version can use: no such folder, not ours, or newer."""
+
+    exit_code = 2
+
+
 class NotFoundError(InputError):
     """A track, session or other record the user named does not exist."""
 

@@ -223,8 +223,8 @@ class Phase:
     energy_end: float
     preferred: tuple[Category, ...]
     allowed: tuple[Category, ...]
-    max_energy: float = 1.0
-    description: str = ""
+    max_energy: float
+    description: str
 
 
 @dataclass(frozen=True)
@@ -237,9 +237,9 @@ class Arc:
     min_minutes: float
     max_minutes: float
     phases: tuple[Phase, ...]
-    crossfade_s: float = 6.0
-    max_energy_step: float = 0.2
-    max_loudness_step_lu: float = 4.0
+    crossfade_s: float
+    max_energy_step: float
+    max_loudness_step_lu: float
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -122,10 +123,12 @@ class TomlDoc:
     def number(
         self, path: KeyPath, *, low: float | None = None, high: float | None = None, default: Any = ...
     ) -> float:
-        """A number within [low, high]."""
+        """A finite number within [low, high] (TOML allows nan and inf; no rule means either)."""
         value = self.get(path, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(path, f"must be a number, not {value!r}")
+        if not math.isfinite(value):
+            raise self.error(path, f"must be a finite number, not {value!r}")
         if (low is not None and value < low) or (high is not None and value > high):
             raise self.error(path, f"must be between {low:g} and {high:g}, not {value!r}")
         return float(value)

@@ -5,26 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from playlist_builder.model import Category, LyricsStatus
+from playlist_builder.text import normalise_text
 from playlist_builder.tomlfile import TomlDoc, read_toml
 
 RULES_FILE = "classification.toml"
 NAME_FIELDS = ("title", "artist", "album_artist", "album", "genre", "composer", "comment")
 LYRICS_CLAIMS = (LyricsStatus.INSTRUMENTAL.value, LyricsStatus.VOCAL.value)
 CATEGORIES = tuple(c.value for c in Category)
-
-
-def normalise_text(text: str) -> str:
-    """Lower-case, accents removed, runs of spaces and underscores collapsed: how names are matched."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.sub(r"[\s_]+", " ", stripped.casefold()).strip()
 
 
 def phrase_pattern(phrase: str) -> re.Pattern[str]:

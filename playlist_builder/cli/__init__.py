@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
@@ -12,9 +13,10 @@ from typing import Any
 import click
 
 from playlist_builder import __version__
-from playlist_builder.cli.common import AppContext
-from playlist_builder.config import load_settings, sqlite_url
+from playlist_builder.cli.common import AppContext, TerminalGuard
+from playlist_builder.config import DEFAULT_DB_NAME, load_settings, sqlite_url
 from playlist_builder.errors import PlaylistBuilderError
+from playlist_builder.text import neutralise_output
 
 # Command name -> "module:attribute". Imported on first use so `--help` and quick commands start fast.
 COMMANDS: dict[str, str] = {
@@ -60,11 +62,15 @@ class BoundaryGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with (
+                contextlib.redirect_stdout(TerminalGuard(sys.stdout)),
+                contextlib.redirect_stderr(TerminalGuard(sys.stderr)),
+            ):
+                return super().invoke(ctx)
         except PlaylistBuilderError as exc:
             if _is_verbose():
                 traceback.print_exc()
-            raise UserFacingError(str(exc), exc.exit_code) from exc
+            raise UserFacingError(neutralise_output(str(exc)), exc.exit_code) from exc
         except KeyboardInterrupt:
             click.echo(
                 "interrupted: work committed so far is kept; run the command again to continue", err=True
@@ -105,10 +111,10 @@ def cli(ctx: click.Context, db_url: str | None, data_dir: str | None, verbose: b
         from pathlib import Path
 
         new_dir = Path(data_dir)
-        db_default = settings.db_url == sqlite_url(settings.data_dir / "library.sqlite3")
+        db_default = settings.db_url == sqlite_url(settings.data_dir / DEFAULT_DB_NAME)
         settings = settings.with_overrides(data_dir=new_dir)
         if db_default and not os.environ.get("PLAYLIST_BUILDER_DB"):
-            settings = settings.with_overrides(db_url=sqlite_url(new_dir / "library.sqlite3"))
+            settings = settings.with_overrides(db_url=sqlite_url(new_dir / DEFAULT_DB_NAME))
     if db_url:
         settings = settings.with_overrides(db_url=db_url)
     app = AppContext(settings=settings, verbose=verbose)

@@ -14,9 +14,11 @@ from typing import Any, TypeVar
 
 import click
 
-from playlist_builder.config import Settings
+from playlist_builder.config import DEFAULT_DB_NAME, Settings, sqlite_url
 from playlist_builder.db.library import Library
 from playlist_builder.services.progress import ProgressEvent
+from playlist_builder.text import BIDI_CONTROLS, display_text, neutralise_output
+from playlist_builder.text import format_duration as format_duration  # the one m:ss, for every command
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,7 +36,11 @@ class AppContext:
     def library(self) -> Library:
         """The library database, opened (and migrated) lazily."""
         if self._library is None:
-            self._library = Library.open(self.settings.db_url)
+            # Only the app's own data folder is made on demand; a --db path must name a real folder.
+            own_folder = self.settings.db_url == sqlite_url(self.settings.data_dir / DEFAULT_DB_NAME)
+            self._library = Library.open(self.settings.db_url, create_folder=own_folder)
+            if self._library.created:
+                click.echo(f"Created a new, empty library database: {self._library.location}", err=True)
         return self._library
 
     def close(self) -> None:
@@ -81,24 +87,39 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def _json_safe(value: Any) -> Any:
+    """Strings made encodable: a byte that was not UTF-8 (a file name) is written as `\\xNN` text."""
+    if isinstance(value, str):
+        return display_text(value) if _has_surrogates(value) else value
+    if isinstance(value, dict):
+        return {_json_safe(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _has_surrogates(text: str) -> bool:
+    return not text.isascii() and any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+# Inside JSON strings these are written as \uXXXX escapes: the same data for a program, inert on a screen.
+_JSON_ESCAPED = {ord(ch): f"\\u{ord(ch):04x}" for ch in BIDI_CONTROLS} | {
+    code: f"\\u{code:04x}" for code in range(0x7F, 0xA0)
+}
+
+
 def echo_json(obj: Any) -> None:
-    """Print `obj` as indented JSON (enums, dates, paths and dataclasses handled)."""
-    click.echo(json.dumps(obj, default=_json_default, ensure_ascii=False, indent=2))
-
-
-def format_duration(seconds: float | None) -> str:
-    """`m:ss` (or `h:mm:ss`) for a number of seconds; `?` when unknown."""
-    if seconds is None:
-        return "?"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    """Print `obj` as indented, valid UTF-8 JSON (enums, dates, paths and dataclasses handled)."""
+    plain = json.loads(json.dumps(obj, default=_json_default))  # the default hooks, applied everywhere
+    text = json.dumps(_json_safe(plain), ensure_ascii=False, indent=2)
+    click.echo(text.translate(_JSON_ESCAPED))
 
 
 def echo_table(headers: list[str], rows: list[list[Any]]) -> None:
     """Print a plain, aligned text table."""
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    cells = [[str(h) for h in headers]] + [
+        ["" if c is None else display_text(str(c)) for c in row] for row in rows
+    ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for index, row in enumerate(cells):
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
@@ -106,9 +127,28 @@ def echo_table(headers: list[str], rows: list[list[Any]]) -> None:
             click.echo("  ".join("-" * width for width in widths))
 
 
+class TerminalGuard:
+    """Wraps stdout or stderr for one command: whatever any command prints passes `neutralise_output`,
+    so a title or path cannot carry bidi overrides, escape sequences or undecodable bytes to the screen.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        """Write `text` with unsafe characters shown as escapes; returns len(text) like a stream."""
+        self._stream.write(neutralise_output(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "buffer":  # no way around the guard: bytes written there would skip it
+            raise AttributeError(name)
+        return getattr(self._stream, name)
+
+
 def warn(message: str) -> None:
     """One warning line on stderr."""
-    click.echo(f"warning: {message}", err=True)
+    click.echo(f"warning: {display_text(message)}", err=True)
 
 
 @contextmanager

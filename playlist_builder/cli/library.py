@@ -18,6 +18,7 @@ from playlist_builder.cli.common import (
 from playlist_builder.errors import NotFoundError
 from playlist_builder.model import Category, LyricsStatus, Source, Track
 from playlist_builder.services.scan import ScanReport, scan_paths
+from playlist_builder.text import display_text
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -35,13 +36,17 @@ def group() -> None:
 
 @group.command("scan")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--include-hidden", is_flag=True, help="Also scan hidden folders and files (names starting with '.')."
+)
 @json_option
 @pass_app
-def scan(app: AppContext, paths: tuple[str, ...]) -> None:
+def scan(app: AppContext, paths: tuple[str, ...], include_hidden: bool) -> None:
     """Register folders (or single files) and scan them for audio, incrementally.
 
     Unchanged files are not re-read; files that vanished are marked missing (never deleted) and
-    come back when they reappear. Unreadable files are listed with the reason.
+    come back when they reappear. Unreadable files are listed with the reason. Hidden folders
+    (`.Trash-1000`, `.venv`) are skipped unless --include-hidden.
 
     \b
     Example:
@@ -50,7 +55,9 @@ def scan(app: AppContext, paths: tuple[str, ...]) -> None:
     from playlist_builder.cli.common import progress_reporter
 
     with progress_reporter("scanning") as progress:
-        result = scan_paths(app.library, list(paths), progress=None if app.json else progress)
+        result = scan_paths(
+            app.library, list(paths), progress=None if app.json else progress, include_hidden=include_hidden
+        )
     if app.json:
         echo_json(_scan_summary(result))
         return
@@ -74,9 +81,9 @@ def _scan_summary(result: ScanReport) -> dict[str, Any]:
 
 def _print_scan(result: ScanReport) -> None:
     for path, reason in result.notes[:MAX_PROBLEMS_SHOWN]:
-        click.echo(f"note: {path}: {reason}", err=True)
+        click.echo(f"note: {display_text(path)}: {reason}", err=True)
     for path, reason in result.problems[:MAX_PROBLEMS_SHOWN]:
-        click.echo(f"skipped: {path}: {reason}", err=True)
+        click.echo(f"skipped: {display_text(path)}: {reason}", err=True)
     if len(result.problems) > MAX_PROBLEMS_SHOWN:
         click.echo(f"... and {len(result.problems) - MAX_PROBLEMS_SHOWN} more (use --json for all)", err=True)
     click.echo(
@@ -286,6 +293,7 @@ def _spotify_matcher(app: AppContext, use_spotify: bool | None) -> Any:
     from playlist_builder.errors import SpotifyError
     from playlist_builder.spotify.client import make_client
     from playlist_builder.spotify.match import match_track
+    from playlist_builder.text import load_matching_rules
 
     try:
         client = make_client(app.settings)
@@ -295,4 +303,5 @@ def _spotify_matcher(app: AppContext, use_spotify: bool | None) -> Any:
         if app.verbose:
             click.echo(f"not matching on Spotify: {exc}", err=True)
         return None
-    return lambda track: match_track(client, track)
+    matching = load_matching_rules(app.settings.rules_dir)
+    return lambda track: match_track(client, track, matching)

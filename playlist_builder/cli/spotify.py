@@ -11,6 +11,7 @@ from playlist_builder.cli.common import AppContext, echo_json, json_option, pass
 from playlist_builder.services import spotify as service
 from playlist_builder.spotify.auth import LOGIN_TIMEOUT_S, redirect_uri
 from playlist_builder.spotify.client import make_client
+from playlist_builder.text import load_matching_rules
 
 SKIPPED_SHOWN = 10  # beyond this, a count is more useful than the list
 
@@ -241,7 +242,7 @@ def sync(
             name=name,
             public=public,
             strict=strict,
-            match=match_first,
+            match=load_matching_rules(app.settings.rules_dir) if match_first else None,
             progress=None if app.json else progress,
         )
     if app.json:

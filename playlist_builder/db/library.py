@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, create_engine, delete, event, insert, select, update
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from playlist_builder.db import convert
@@ -28,7 +28,7 @@ from playlist_builder.db.schema import (
     TrackRow,
     utcnow,
 )
-from playlist_builder.errors import DatabaseError, NotFoundError
+from playlist_builder.errors import DatabaseError, DatabaseUnusableError, NotFoundError
 from playlist_builder.model import (
     Classification,
     Features,
@@ -75,7 +75,9 @@ class SyncRecord:
 
 
 def normalise_db_url(url: str) -> str:
-    """Pick the psycopg 3 driver for PostgreSQL URLs given without one."""
+    """A plain file path becomes a SQLite URL; PostgreSQL URLs without a driver get psycopg 3."""
+    if "://" not in url and url.strip():
+        return f"sqlite:///{Path(url).expanduser().absolute()}"
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
@@ -112,34 +114,66 @@ class Library:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.created = False  # set by open() when it made a new, empty library
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> Library:
-        """Open (creating and upgrading as needed) the database at a SQLAlchemy URL."""
+    def open(cls, url: str, *, migrate: bool = True, create_folder: bool = False) -> Library:
+        """Open (creating and upgrading as needed) the database at a SQLAlchemy URL.
+
+        A new SQLite file is made only in a folder that exists (unless `create_folder`, for the
+        app's own data folder), so a mistyped path is an error, not a quietly empty library.
+        `created` then says whether this call made a new library.
+        """
         url = normalise_db_url(url)
+        where = _redact(url)
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
             db_path = Path(url.removeprefix("sqlite:///"))
-            try:
-                db_path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise DatabaseError(f"cannot create the database folder {db_path.parent}: {exc}") from exc
+            if create_folder:
+                try:
+                    db_path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise DatabaseError(f"cannot create the database folder {db_path.parent}: {exc}") from exc
+            elif not db_path.parent.is_dir():
+                raise DatabaseUnusableError(
+                    f"cannot open database {where}: the folder {db_path.parent} does not exist (a new "
+                    "library is made only in an existing folder; check the path or create the folder)"
+                )
+            if db_path.is_dir():
+                raise DatabaseUnusableError(f"cannot open database {where}: {db_path} is a folder")
         try:
             engine = create_engine(url, connect_args=cls._connect_args(url))
         except (SQLAlchemyError, ValueError, ImportError) as exc:
-            raise DatabaseError(f"cannot use database URL {_redact(url)}: {exc}") from exc
+            raise DatabaseError(f"cannot use database URL {where}: {exc}") from exc
         if engine.dialect.name == "sqlite":
             _enable_sqlite_pragmas(engine)
+        created = False
         try:
             if migrate:
-                upgrade_to_head(engine)
+                created = upgrade_to_head(engine, where) is None
             else:
                 with engine.connect():
                     pass
-        except OperationalError as exc:
+        except SQLAlchemyError as exc:
             engine.dispose()
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise DatabaseError(f"cannot open database {_redact(url)}: {reason}") from exc
-        return cls(engine)
+            reason = str(exc.orig).strip().splitlines()[0] if getattr(exc, "orig", None) else str(exc)
+            if "file is not a database" in reason:
+                raise DatabaseUnusableError(
+                    f"cannot open database {where}: not a playlist-builder database (not a SQLite file)"
+                ) from exc
+            raise DatabaseError(f"cannot open database {where}: {reason}") from exc
+        except BaseException:
+            engine.dispose()
+            raise
+        library = cls(engine)
+        library.created = created
+        return library
+
+    @property
+    def location(self) -> str:
+        """Where the library lives, safe to show: a SQLite file's path, else the URL without password."""
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database:
+            return self.engine.url.database
+        return self.engine.url.render_as_string(hide_password=True)
 
     @staticmethod
     def _connect_args(url: str) -> dict[str, Any]:

@@ -1,20 +1,70 @@
-"""Alembic migrations, applied automatically when a database is opened."""
+"""Schema migrations: a cheap version check on every open; Alembic only when the schema must change.
+
+Opening an up-to-date database reads `alembic_version` with one plain query and compares it with the
+newest revision named in the migration files, so everyday commands never import Alembic (about a
+third of a second). When a migration is needed it runs under a lock (an immediate SQLite write
+transaction, a PostgreSQL advisory lock) and looks at the version again inside the lock, so two
+commands started at once on a new database do not both try to create it.
+"""
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, inspect, text
+
+from playlist_builder.errors import DatabaseUnusableError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+VERSIONS_DIR = MIGRATIONS_DIR / "versions"
+VERSION_TABLE = "alembic_version"
+# Any fixed 64-bit number: every playlist-builder process migrating one PostgreSQL database takes
+# the same advisory lock, so only one migrates and the others wait, then find the schema current.
+PG_MIGRATION_LOCK_KEY = 0x706C_6179_6C69_7374  # "playlist" in ASCII, as a number
+
+_REVISION_LINE = re.compile(r"^revision\b[^=\n]*=\s*(?P<value>.+)$", re.MULTILINE)
+_DOWN_REVISION_LINE = re.compile(r"^down_revision\b[^=\n]*=\s*(?P<value>.+)$", re.MULTILINE)
+_QUOTED = re.compile(r"""["']([^"']+)["']""")
+
+
+@dataclass(frozen=True)
+class ShippedRevisions:
+    """The migration revisions shipped with this version, read from the files' header lines."""
+
+    known: frozenset[str]
+    head: str | None  # None when the graph has several heads (then Alembic is asked)
+
+
+@functools.cache
+def shipped_revisions(versions_dir: Path = VERSIONS_DIR) -> ShippedRevisions:
+    """Every revision id in the migration files, and the one no other revision builds on."""
+    known: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted(versions_dir.glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        revision = _REVISION_LINE.search(source)
+        if revision is None:
+            continue
+        known.update(_QUOTED.findall(revision.group("value"))[:1])
+        down = _DOWN_REVISION_LINE.search(source)
+        if down is not None:
+            parents.update(_QUOTED.findall(down.group("value")))
+    heads = known - parents
+    return ShippedRevisions(frozenset(known), next(iter(heads)) if len(heads) == 1 else None)
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
     """An Alembic config pointing at our migrations (and at `engine`'s connection when given)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if engine is not None:
@@ -24,22 +74,97 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 def head_revision() -> str:
     """The newest migration revision shipped with this version."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    head = shipped_revisions().head
+    if head is not None:
+        return head
+    from alembic.script import ScriptDirectory
+
+    alembic_head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert alembic_head is not None
+    return alembic_head
+
+
+def _stored_revision(connection: Connection) -> tuple[str | None, bool]:
+    """(the revision recorded in the database, whether it holds any other table)."""
+    tables = set(inspect(connection).get_table_names())
+    if VERSION_TABLE not in tables:
+        return None, bool(tables)
+    version = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+    return (str(version) if version is not None else None), True
 
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None for an empty database)."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return _stored_revision(connection)[0]
 
 
-def upgrade_to_head(engine: Engine) -> None:
-    """Bring the database schema up to date, in place (no-op when it already is)."""
-    if current_revision(engine) == head_revision():
-        return
+def _check_usable(revision: str | None, has_tables: bool, shipped: ShippedRevisions, where: str) -> None:
+    """Refuse a database made by something else, or by a newer playlist-builder."""
+    if revision is None and has_tables:
+        raise DatabaseUnusableError(
+            f"cannot open database {where}: not a playlist-builder database (it holds other tables and "
+            "no playlist-builder schema); check --db / PLAYLIST_BUILDER_DB"
+        )
+    if revision is not None and revision not in shipped.known:
+        raise DatabaseUnusableError(
+            f"cannot open database {where}: made by a newer version of playlist-builder (schema "
+            f"{revision}); upgrade playlist-builder to use it"
+        )
+
+
+def upgrade_to_head(engine: Engine, where: str | None = None) -> str | None:
+    """Bring the schema up to date in place; returns the revision found first (None: created now).
+
+    Nothing but one query runs when the schema is current. Otherwise the migration runs under a
+    lock and re-reads the version inside it, so concurrent first use migrates exactly once.
+    """
+    where = where or engine.url.render_as_string(hide_password=True)
+    shipped = shipped_revisions()
+    head = head_revision()
+    with engine.connect() as connection:
+        revision, has_tables = _stored_revision(connection)
+    _check_usable(revision, has_tables, shipped, where)
+    if revision == head:
+        return revision
+    return _migrate_locked(engine, head, shipped, where)
+
+
+def _migrate_locked(engine: Engine, head: str, shipped: ShippedRevisions, where: str) -> str | None:
+    """Take the migration lock, look again, and run Alembic only if the schema is still behind."""
+    with engine.connect() as connection:
+        _LOCKS.get(engine.dialect.name, _no_lock)(connection)
+        revision, has_tables = _stored_revision(connection)
+        _check_usable(revision, has_tables, shipped, where)
+        if revision != head:
+            _run_alembic(engine, connection)
+        connection.commit()
+    return revision
+
+
+def _lock_sqlite(connection: Connection) -> None:
+    # An immediate transaction takes SQLite's write lock now (others wait on the busy timeout);
+    # SQLite's DDL is transactional, so the whole migration commits or vanishes as one.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _lock_postgresql(connection: Connection) -> None:
+    # Held until this transaction ends; PostgreSQL's DDL is transactional too.
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK_KEY})
+
+
+def _no_lock(connection: Connection) -> None:
+    return None
+
+
+_LOCKS: dict[str, Callable[[Connection], None]] = {"sqlite": _lock_sqlite, "postgresql": _lock_postgresql}
+
+
+def _run_alembic(engine: Engine, connection: Connection) -> None:
+    """Upgrade on `connection`, inside the transaction the caller holds (Alembic joins it)."""
+    from alembic import command
+
     config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    attributes: dict[str, Any] = config.attributes
+    attributes["connection"] = connection
+    command.upgrade(config, "head")

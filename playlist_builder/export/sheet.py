@@ -10,6 +10,7 @@ from datetime import datetime
 
 from playlist_builder.export.m3u import clean_tag
 from playlist_builder.model import Arc, SessionPlan
+from playlist_builder.text import format_duration as clock
 
 
 @dataclass(frozen=True)
@@ -106,14 +107,6 @@ def phase_spans(plan: SessionPlan, arc: Arc | None, total_s: float | None = None
         span = spans_by_name.setdefault(item.phase, [item.start_s, item.start_s + item.duration_s])
         span[1] = max(span[1], item.start_s + item.duration_s)
     return tuple(PhaseSpan(name, a, b, float("nan"), float("nan")) for name, (a, b) in spans_by_name.items())
-
-
-def clock(seconds: float) -> str:
-    """`m:ss` or `h:mm:ss` for a time on the session clock."""
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _facts(sheet: SessionSheet) -> list[tuple[str, str]]:

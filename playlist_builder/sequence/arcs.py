@@ -7,6 +7,7 @@ from pathlib import Path
 
 from playlist_builder.errors import NotFoundError
 from playlist_builder.model import Arc, Category, Phase
+from playlist_builder.sequence.cost import EPSILON
 from playlist_builder.tomlfile import TomlDoc, read_toml
 
 ARC_KEYS = (
@@ -76,7 +77,7 @@ def parse_arc(doc: TomlDoc) -> Arc:
     minimum = doc.number(("min_minutes",), low=MIN_SESSION_MINUTES, high=MAX_SESSION_MINUTES)
     maximum = doc.number(("max_minutes",), low=minimum, high=MAX_SESSION_MINUTES)
     default = doc.number(("default_minutes",), low=minimum, high=maximum)
-    max_energy_step = doc.number(("max_energy_step",), low=0.01, high=1.0, default=0.2)
+    max_energy_step = doc.number(("max_energy_step",), low=0.01, high=1.0)
     phases = _phases(doc)
     _check_phase_continuity(doc, phases, max_energy_step)
     return Arc(
@@ -86,9 +87,9 @@ def parse_arc(doc: TomlDoc) -> Arc:
         min_minutes=minimum,
         max_minutes=maximum,
         phases=phases,
-        crossfade_s=doc.number(("crossfade_s",), low=0.0, high=60.0, default=6.0),
+        crossfade_s=doc.number(("crossfade_s",), low=0.0, high=60.0),
         max_energy_step=max_energy_step,
-        max_loudness_step_lu=doc.number(("max_loudness_step_lu",), low=0.5, high=30.0, default=4.0),
+        max_loudness_step_lu=doc.number(("max_loudness_step_lu",), low=0.5, high=30.0),
     )
 
 
@@ -115,7 +116,7 @@ def _phase(doc: TomlDoc, index: int) -> Phase:
     name = doc.string((*key, "name"))
     if not ARC_NAME.match(name):
         raise doc.error((*key, "name"), "must be lower-case letters, digits and dashes")
-    max_energy = doc.weight((*key, "max_energy"), default=1.0)
+    max_energy = doc.weight((*key, "max_energy"))
     energy_start = doc.weight((*key, "energy_start"))
     energy_end = doc.weight((*key, "energy_end"))
     for which, value in (("energy_start", energy_start), ("energy_end", energy_end)):
@@ -134,14 +135,14 @@ def _phase(doc: TomlDoc, index: int) -> Phase:
         preferred=preferred,
         allowed=allowed,
         max_energy=max_energy,
-        description=str(doc.get((*key, "description"), "")).strip(),
+        description=doc.string((*key, "description")).strip(),
     )
 
 
 def _categories(
     doc: TomlDoc, key: tuple[str | int, ...], *, allow_empty: bool = False
 ) -> tuple[Category, ...]:
-    values = doc.strings(key, default=[] if allow_empty else ..., allow_empty=allow_empty)
+    values = doc.strings(key, allow_empty=allow_empty)
     for value in values:
         if value not in SESSION_CATEGORIES:
             raise doc.error(key, f"names {value!r}; session categories are {', '.join(SESSION_CATEGORIES)}")
@@ -152,7 +153,7 @@ def _check_phase_continuity(doc: TomlDoc, phases: tuple[Phase, ...], max_energy_
     """The arc itself must not ask for a jump the transition limit forbids."""
     for index in range(1, len(phases)):
         jump = abs(phases[index].energy_start - phases[index - 1].energy_end)
-        if jump > max_energy_step + 1e-9:
+        if jump > max_energy_step + EPSILON:
             raise doc.error(
                 ("phases", index, "energy_start"),
                 f"jumps {jump:.2f} from the previous phase's energy_end; "

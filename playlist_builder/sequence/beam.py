@@ -24,7 +24,7 @@ import numpy as np
 
 from playlist_builder.errors import InfeasibleSessionError
 from playlist_builder.model import Arc
-from playlist_builder.sequence.cost import PLAY_UNIT_S, energy_rate
+from playlist_builder.sequence.cost import EPSILON, PLAY_UNIT_S
 from playlist_builder.sequence.evaluate import PlanCost
 from playlist_builder.sequence.frontier import Heads, best_options, pool_columns, used_matrix
 from playlist_builder.sequence.reserve import Outlook
@@ -101,7 +101,7 @@ class BeamSearch(Search):
         so that each step handles about `beam_cells` (plan, track) pairs. A small library is where
         choices are scarce and a wide look pays off, and there a step costs little."""
         search = self.rules.search
-        largest = max((setup.pool.size for setup in self.p.setups), default=1)
+        largest = max((setup.pool.size for setup in self.prepared.setups), default=1)
         return max(search.beam_width, min(search.beam_max_width, search.beam_cells // max(largest, 1)))
 
     def _generation(self, beam: list[_Partial]) -> list[tuple[float, _Partial]]:
@@ -134,15 +134,15 @@ class BeamSearch(Search):
         continued, or closed first. A plan that may close the last phase is timed and kept when it is
         the cheapest complete plan yet."""
         phase = partial.phase
-        setup = self.p.setups[phase]
+        setup = self.prepared.setups[phase]
         pending = [row for row in setup.pins if not self.used[row]]
         remaining = setup.end_advance_s - partial.clock
         steps = [(phase, remaining, pending)]
         in_phase = partial.phase_of.count(phase)
         closable = setup.close_low_s <= remaining <= setup.close_high_s
         if not pending and in_phase and closable and self._span_ok(setup, in_phase):
-            if phase + 1 < len(self.p.setups):
-                following = self.p.setups[phase + 1]
+            if phase + 1 < len(self.prepared.setups):
+                following = self.prepared.setups[phase + 1]
                 waiting = [row for row in following.pins if not self.used[row]]
                 steps.append((phase + 1, following.end_advance_s - partial.clock, waiting))
             else:
@@ -162,9 +162,9 @@ class BeamSearch(Search):
             used=used,
         )
         options = best_options(
-            columns, self.p.setups[phase], heads, self.judge, self.arc, self.rules.search.branching
+            columns, self.prepared.setups[phase], heads, self.judge, self.rules.search.branching
         )
-        clocks = clock[options.plan] + self.p.advance[options.rows]
+        clocks = clock[options.plan] + self.prepared.advance[options.rows]
         rest = self.view.rest_cost(clocks)
         children = []
         for plan, row, cost, paid, at, later in zip(
@@ -193,19 +193,19 @@ class BeamSearch(Search):
     ) -> list[tuple[float, _Partial]]:
         """Children of one partial plan by the depth-first walk's rules (used when pins are waiting)."""
         self.expansions += 1
-        options = self._options(self.p.setups[phase], remaining, pending)
+        options = self._options(self.prepared.setups[phase], remaining, pending)
         if not options:
             return []
         rows = np.array(options)
         cost = self._step_costs(partial, phase, rows)
         prices = self.view.prices[phase]
-        clocks = partial.clock + self.p.advance[rows]
+        clocks = partial.clock + self.prepared.advance[rows]
         rest = self.view.rest_cost(clocks)
         children = []
         for row, step, clock, later in zip(
             rows.tolist(), cost.tolist(), clocks.tolist(), rest.tolist(), strict=True
         ):
-            duration = float(self.p.table.duration_s[row])
+            duration = float(self.prepared.table.duration_s[row])
             paid = partial.paid + prices.get(row, 0.0) * duration / PLAY_UNIT_S
             child = _Partial(
                 (*partial.rows, row),
@@ -220,11 +220,11 @@ class BeamSearch(Search):
 
     def _step_costs(self, partial: _Partial, phase: int, rows: np.ndarray) -> np.ndarray:
         """The plan's own terms added by each option: track terms over its length, and the transition."""
-        judge, table = self.judge, self.p.table
+        judge, table = self.judge, self.prepared.table
         durations = table.duration_s[rows]
-        middle = partial.clock + self.p.advance[rows] / 2
-        rate = energy_rate(table.energy[rows], judge.target(phase, middle), self.rules)
-        rate = rate + judge.category_rate(rows, phase) + self.p.static[rows]
+        middle = partial.clock + self.prepared.advance[rows] / 2
+        rate = judge.costs.energy_rate(table.energy[rows], judge.costs.target(phase, middle))
+        rate = rate + judge.category_rate(rows, phase) + self.prepared.static[rows]
         cost = rate * durations / PLAY_UNIT_S
         if partial.rows:
             cost = cost + judge.steps(np.full(rows.size, partial.rows[-1]), rows)
@@ -237,7 +237,7 @@ class BeamSearch(Search):
         cost, timing = self.judge.judge(partial.rows, partial.phase_of)
         if timing is None:
             return
-        if self.best is None or cost < self.best[0] - 1e-9:
+        if self.best is None or cost < self.best[0] - EPSILON:
             self.best = (cost, Solution(partial.rows, partial.phase_of, timing))
 
     def _ranked(self, children: list[tuple[float, _Partial]]) -> list[_Partial]:

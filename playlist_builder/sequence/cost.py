@@ -1,15 +1,25 @@
-"""The cost model: what each track and transition costs, vectorised over candidates, and why-text."""
+"""The cost model: what each track and each transition costs, and which transitions are allowed.
+
+This is the one place the sequencer's costs and hard limits are written. Every search stage (the
+pools of setup.py, the depth-first walk, the beam step, the outlook, the improver, the plan's own
+cost terms) and the checker call it, with numpy arrays that broadcast: one transition, one plan's
+neighbours, or a (plans x pool) grid all go through the same functions.
+
+Units (see rules/sequence.toml): track terms are rates per play unit (5 minutes of play); transition
+terms are counted once per change of track.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from playlist_builder.model import Arc, Category, Phase
-from playlist_builder.sequence.candidates import CATEGORY_CODES, CandidateTable
+from playlist_builder.model import Arc
+from playlist_builder.sequence.candidates import CATEGORY_CODES
 from playlist_builder.sequence.rules import SequenceRules
 
+# The one tolerance of the sequencer: computed seconds, energies and costs within this of a limit
+# count as on it (float sums of a few dozen durations are exact to far better than this).
+EPSILON = 1e-9
 # Units the weights in rules/sequence.toml are counted in (see the comments there).
 ENERGY_UNIT = 0.1  # energy_fit costs weight x (distance / 0.1)^2
 TEMPO_UNIT_BPM = 10.0  # tempo costs weight x (BPM outside the calm band / 10)^2
@@ -18,41 +28,15 @@ PLAY_UNIT_S = 300.0  # track terms are counted per 5 minutes of play
 # this fraction of the arc's limit, so measured tracks are not passed over for unmeasured ones.
 UNKNOWN_LOUDNESS_STEP_FRACTION = 0.5
 
-TRACK_TERMS = ("energy_fit", "category", "tempo", "variety", "familiarity")
-TRANSITION_TERMS = ("energy_step", "loudness_step", "crossfade")
+Numbers = np.ndarray | float
 
 
-def target_energy(phase: Phase, fraction: np.ndarray | float) -> np.ndarray:
-    """The arc's energy at a fraction (0 = phase start, 1 = phase end) of a phase: a straight line."""
-    where = np.clip(fraction, 0.0, 1.0)
-    return phase.energy_start + (phase.energy_end - phase.energy_start) * where
+# --- track terms that depend on the rules only ---------------------------------------------------
 
 
-def energy_rate(energy: np.ndarray, target: np.ndarray | float, rules: SequenceRules) -> np.ndarray:
+def energy_rate(energy: Numbers, target: Numbers, rules: SequenceRules) -> np.ndarray:
     """Energy-fit cost per play unit of tracks with `energy` played where the arc asks for `target`."""
     return rules.weights.energy_fit * ((np.asarray(energy) - target) / ENERGY_UNIT) ** 2
-
-
-def in_categories(codes: np.ndarray, categories: tuple[Category, ...]) -> np.ndarray:
-    """Which category codes (NO_CATEGORY allowed) are among `categories` (a lookup table: fast)."""
-    lookup = np.zeros(len(CATEGORY_CODES) + 1, dtype=bool)  # the last slot answers NO_CATEGORY (-1)
-    lookup[[CATEGORY_CODES[c] for c in categories]] = True
-    return lookup[codes]
-
-
-def category_rate(table: CandidateTable, phase: Phase, rules: SequenceRules) -> np.ndarray:
-    """Category cost per play unit: 0 when preferred, a fraction when only the second category is."""
-    primary_ok = in_categories(table.category, phase.preferred)
-    secondary_ok = in_categories(table.secondary, phase.preferred)
-    rate = np.full(len(table), rules.weights.category)
-    rate[secondary_ok] = rules.weights.category * rules.secondary_preferred
-    rate[primary_ok] = 0.0
-    return rate
-
-
-def allowed_mask(table: CandidateTable, phase: Phase) -> np.ndarray:
-    """Tracks a phase may use: primary category allowed there, energy within its limit."""
-    return in_categories(table.category, phase.allowed) & (table.energy <= phase.max_energy + 1e-9)
 
 
 def tempo_rate(tempo_bpm: np.ndarray, rules: SequenceRules) -> np.ndarray:
@@ -77,94 +61,134 @@ def variety_noise(track_ids: np.ndarray, seed: int, rules: SequenceRules) -> np.
     return rules.weights.variety * (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
-def transition_terms(
-    energy_from: float,
-    energy_to: np.ndarray,
-    loudness_from: float,
-    loudness_to: np.ndarray,
-    arc: Arc,
-    rules: SequenceRules,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Energy-step and loudness-step costs of moving from one track to each of several others."""
-    energy_cost = rules.weights.energy_step * ((energy_to - energy_from) / arc.max_energy_step) ** 2
-    loud_step = known_or(
-        np.abs(loudness_to - loudness_from), arc.max_loudness_step_lu * UNKNOWN_LOUDNESS_STEP_FRACTION
-    )
-    loud_cost = rules.weights.loudness_step * (loud_step / arc.max_loudness_step_lu) ** 2
-    return energy_cost, loud_cost
+class ArcClock:
+    """The arc's phases laid on a session clock: where each lies, its energy line, what it allows.
+
+    Phases are given by index; categories by their codes in `candidates.CATEGORY_CODES` (-1 = none).
+    """
+
+    def __init__(self, arc: Arc, target_s: float) -> None:
+        self.arc = arc
+        self.target_s = target_s
+        starts, lengths = [], []
+        start = 0.0
+        for phase in arc.phases:
+            starts.append(start)
+            lengths.append(phase.share * target_s)
+            start += phase.share * target_s
+        self.phase_start = np.array(starts)
+        self.phase_length = np.array(lengths)
+        self.energy_start = np.array([phase.energy_start for phase in arc.phases])
+        self.energy_end = np.array([phase.energy_end for phase in arc.phases])
+        self.max_energy = np.array([phase.max_energy for phase in arc.phases])
+        # Lookup tables [phase, category code]; the extra last column answers NO_CATEGORY (-1).
+        width = len(CATEGORY_CODES) + 1
+        self.preferred = np.zeros((len(arc.phases), width), dtype=bool)
+        self.allowed = np.zeros((len(arc.phases), width), dtype=bool)
+        for index, phase in enumerate(arc.phases):
+            self.preferred[index, [CATEGORY_CODES[c] for c in phase.preferred]] = True
+            self.allowed[index, [CATEGORY_CODES[c] for c in phase.allowed]] = True
+
+    def energy_line(self, phases: np.ndarray | int, fraction: Numbers) -> np.ndarray:
+        """The arc's energy at a fraction (0 = phase start, 1 = phase end) of each phase: a straight line."""
+        where = np.clip(fraction, 0.0, 1.0)
+        start = self.energy_start[phases]
+        return start + (self.energy_end[phases] - start) * where
+
+    def target(self, phases: np.ndarray | int, at_s: Numbers) -> np.ndarray:
+        """The arc's energy at moments on the session clock, each inside the given phase."""
+        length = np.maximum(self.phase_length[phases], EPSILON)
+        return self.energy_line(phases, (np.asarray(at_s) - self.phase_start[phases]) / length)
+
+    def within_energy(self, energy: Numbers, phases: np.ndarray | int) -> np.ndarray:
+        """Whether tracks of `energy` stay within each phase's `max_energy`."""
+        return np.asarray(energy) <= self.max_energy[phases] + EPSILON
+
+    def fits_phase(self, category: np.ndarray, energy: Numbers, phases: np.ndarray | int) -> np.ndarray:
+        """Tracks a phase may hold: primary category allowed there and energy within its limit."""
+        return self.allowed[phases, category] & self.within_energy(energy, phases)
 
 
-def known_or(values: np.ndarray, unknown: float) -> np.ndarray:
-    """`values` with NaN (unknown) replaced by `unknown` (np.nan_to_num is slow on small arrays)."""
-    return np.where(np.isnan(values), unknown, values)
+class CostModel(ArcClock):
+    """The costs and hard limits of placing tracks on the arc's clock, as rules/sequence.toml weighs them."""
 
+    def __init__(self, arc: Arc, rules: SequenceRules, target_s: float) -> None:
+        super().__init__(arc, target_s)
+        self.rules = rules
+        limits = rules.limits
+        self.crossfade_span_s = max(limits.crossfade_max_s - limits.crossfade_min_s, EPSILON)
 
-def transition_ok(
-    energy_from: float,
-    energy_to: np.ndarray,
-    loudness_from: float,
-    loudness_to: np.ndarray,
-    artist_from: int,
-    artist_to: np.ndarray,
-    arc: Arc,
-) -> np.ndarray:
-    """The hard limits between neighbours: energy step, loudness step (when both known), artist change."""
-    energy_fine = np.abs(energy_to - energy_from) <= arc.max_energy_step + 1e-9
-    loud_step = np.abs(loudness_to - loudness_from)
-    loud_fine = ~(loud_step > arc.max_loudness_step_lu + 1e-9)  # NaN (unknown) passes
-    return energy_fine & loud_fine & (artist_to != artist_from)
+    # --- track terms -------------------------------------------------------------------------------
 
+    def energy_rate(self, energy: Numbers, target: Numbers) -> np.ndarray:
+        """Energy-fit cost per play unit (see the module function)."""
+        return energy_rate(energy, target, self.rules)
 
-def crossfade_cost(overlap_s: float, arc: Arc, rules: SequenceRules) -> float:
-    """Cost of a crossfade longer or shorter than the arc's preferred one."""
-    span = max(rules.limits.crossfade_max_s - rules.limits.crossfade_min_s, 1e-6)
-    return rules.weights.crossfade * ((overlap_s - arc.crossfade_s) / span) ** 2
-
-
-@dataclass(frozen=True)
-class ReasonFacts:
-    """What the why-text of one placed track is built from."""
-
-    phase: Phase
-    category: Category
-    secondary: Category | None
-    energy: float
-    target: float
-    tempo_bpm: float | None
-    energy_step: float | None
-    loudness_step: float | None
-    pinned: bool
-    familiar: bool
-    trimmed_s: float
-
-
-def reason_text(facts: ReasonFacts, rules: SequenceRules) -> str:
-    """A short human explanation of why a track sits where it does."""
-    parts: list[str] = []
-    if facts.pinned:
-        parts.append("pinned by the clinician")
-    phase = facts.phase
-    if facts.category in phase.preferred:
-        parts.append(f"{facts.category.value} is preferred in {phase.name}")
-    elif facts.secondary is not None and facts.secondary in phase.preferred:
-        parts.append(f"{facts.category.value} with some {facts.secondary.value}, which {phase.name} favours")
-    else:
-        parts.append(f"{facts.category.value} is allowed in {phase.name}")
-    parts.append(f"energy {facts.energy:.2f} where the arc asks for {facts.target:.2f}")
-    if facts.energy_step is not None:
-        step = f"gentle change from the previous track ({facts.energy_step:+.2f} energy"
-        if facts.loudness_step is not None:
-            step += f", {facts.loudness_step:+.1f} LU"
-        parts.append(step + ")")
-    if facts.tempo_bpm is not None:
-        low, high = rules.limits.calm_tempo_min_bpm, rules.limits.calm_tempo_max_bpm
-        bpm = round(facts.tempo_bpm)
-        inside = low <= bpm <= high
-        parts.append(
-            f"{bpm} BPM" + (" (calm range)" if inside else f" (outside the calm {low:.0f}-{high:.0f})")
+    def category_rate(
+        self, category: np.ndarray, secondary: np.ndarray, phases: np.ndarray | int
+    ) -> np.ndarray:
+        """Category cost per play unit: 0 when preferred, a fraction when only the second category is."""
+        weight = self.rules.weights.category
+        primary_ok = self.preferred[phases, category]
+        secondary_ok = self.preferred[phases, secondary]
+        return np.where(
+            primary_ok, 0.0, np.where(secondary_ok, weight * self.rules.secondary_preferred, weight)
         )
-    if facts.familiar:
-        parts.append("heard in this patient's recent sessions (familiarity asked)")
-    if facts.trimmed_s > 0.5:
-        parts.append(f"fades out {facts.trimmed_s:.0f} s before its end so the session ends on time")
-    return "; ".join(parts)
+
+    # --- transitions -------------------------------------------------------------------------------
+
+    def step_terms(
+        self, energy_from: Numbers, energy_to: Numbers, loudness_from: Numbers, loudness_to: Numbers
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Energy-step and loudness-step costs of moving between tracks (NaN loudness = unknown)."""
+        arc, weights = self.arc, self.rules.weights
+        energy_cost = weights.energy_step * ((np.asarray(energy_to) - energy_from) / arc.max_energy_step) ** 2
+        loudness_step = np.abs(np.asarray(loudness_to) - loudness_from)
+        unknown = arc.max_loudness_step_lu * UNKNOWN_LOUDNESS_STEP_FRACTION
+        loudness_step = np.where(np.isnan(loudness_step), unknown, loudness_step)
+        loudness_cost = weights.loudness_step * (loudness_step / arc.max_loudness_step_lu) ** 2
+        return energy_cost, loudness_cost
+
+    def step_cost(
+        self, energy_from: Numbers, energy_to: Numbers, loudness_from: Numbers, loudness_to: Numbers
+    ) -> np.ndarray:
+        """The whole cost of moving between tracks: energy step plus loudness step."""
+        energy_cost, loudness_cost = self.step_terms(energy_from, energy_to, loudness_from, loudness_to)
+        return energy_cost + loudness_cost
+
+    def energy_step_ok(self, energy_from: Numbers, energy_to: Numbers) -> np.ndarray:
+        """The energy step between neighbours stays within the arc's `max_energy_step`."""
+        return np.abs(np.asarray(energy_to) - energy_from) <= self.arc.max_energy_step + EPSILON
+
+    def loudness_step_ok(self, loudness_from: Numbers, loudness_to: Numbers) -> np.ndarray:
+        """The loudness step stays within `max_loudness_step_lu`; an unknown (NaN) loudness passes."""
+        step = np.abs(np.asarray(loudness_to) - loudness_from)
+        return ~(step > self.arc.max_loudness_step_lu + EPSILON)
+
+    @staticmethod
+    def artist_ok(artist_from: np.ndarray | int, artist_to: np.ndarray) -> np.ndarray:
+        """No artist twice in a row (unknown artists carry unique numbers, so they never repeat)."""
+        return np.asarray(artist_to) != artist_from
+
+    def step_allowed(
+        self,
+        energy_from: Numbers,
+        energy_to: Numbers,
+        loudness_from: Numbers,
+        loudness_to: Numbers,
+        artist_from: np.ndarray | int,
+        artist_to: np.ndarray,
+    ) -> np.ndarray:
+        """Every hard limit between neighbours: energy step, loudness step (when known), artist change."""
+        return (
+            self.energy_step_ok(energy_from, energy_to)
+            & self.loudness_step_ok(loudness_from, loudness_to)
+            & self.artist_ok(artist_from, artist_to)
+        )
+
+    def crossfade_cost(self, overlap_s: Numbers) -> np.ndarray:
+        """Cost of each crossfade longer or shorter than the arc's preferred one."""
+        return (
+            self.rules.weights.crossfade
+            * ((np.asarray(overlap_s) - self.arc.crossfade_s) / self.crossfade_span_s) ** 2
+        )

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from playlist_builder.model import Arc
-from playlist_builder.sequence.cost import PLAY_UNIT_S, UNKNOWN_LOUDNESS_STEP_FRACTION, energy_rate, known_or
+from playlist_builder.sequence.cost import PLAY_UNIT_S
 from playlist_builder.sequence.evaluate import PlanCost
 from playlist_builder.sequence.setup import PhaseSetup, Prepared, residual_index
 
@@ -87,7 +86,7 @@ def used_matrix(columns: PoolColumns, plans: list[tuple[int, ...]]) -> np.ndarra
 
 
 def best_options(
-    columns: PoolColumns, setup: PhaseSetup, heads: Heads, judge: PlanCost, arc: Arc, branching: int
+    columns: PoolColumns, setup: PhaseSetup, heads: Heads, judge: PlanCost, branching: int
 ) -> Options:
     """Up to `branching` options per plan, each plan's best first (plans with none get none)."""
     size = columns.rows.size
@@ -95,10 +94,10 @@ def best_options(
         empty = np.zeros(0, dtype=np.int64)
         return Options(empty, empty, np.zeros(0), np.zeros(0))
     mask = _fillable(columns, setup, heads) & ~heads.used
-    steps, fine = _transitions(columns, heads, judge, arc)
+    steps, fine = _transitions(columns, heads, judge)
     mask &= fine
     middle = heads.clock[:, None] + columns.advance[None, :] / 2
-    rate = energy_rate(columns.energy[None, :], judge.target(setup.index, middle), judge.rules)
+    rate = judge.costs.energy_rate(columns.energy[None, :], judge.costs.target(setup.index, middle))
     rate += columns.rate[None, :]
     score = np.where(mask, rate + columns.price + steps * PLAY_UNIT_S / columns.duration, np.inf)
     count = min(branching, size)
@@ -127,23 +126,21 @@ def _fillable(columns: PoolColumns, setup: PhaseSetup, heads: Heads) -> np.ndarr
     return fits & (heads.free > setup.close_high_s)[:, None]
 
 
-def _transitions(
-    columns: PoolColumns, heads: Heads, judge: PlanCost, arc: Arc
-) -> tuple[np.ndarray, np.ndarray]:
+def _transitions(columns: PoolColumns, heads: Heads, judge: PlanCost) -> tuple[np.ndarray, np.ndarray]:
     """(plans x pool): the step cost from each plan's last track, and whether the hard limits hold."""
-    table, weights = judge.p.table, judge.rules.weights
+    table, costs = judge.prepared.table, judge.costs
     started = heads.last >= 0
     last = np.where(started, heads.last, 0)
-    energy_step = columns.energy[None, :] - table.energy[last][:, None]
-    loud_step = np.abs(columns.loudness[None, :] - table.loudness_lufs[last][:, None])
-    fine = (
-        (np.abs(energy_step) <= arc.max_energy_step + 1e-9)
-        & ~(loud_step > arc.max_loudness_step_lu + 1e-9)  # NaN (unknown) passes
-        & (columns.artist[None, :] != table.artist[last][:, None])
+    energy_from, loudness_from = table.energy[last][:, None], table.loudness_lufs[last][:, None]
+    fine = costs.step_allowed(
+        energy_from,
+        columns.energy[None, :],
+        loudness_from,
+        columns.loudness[None, :],
+        table.artist[last][:, None],
+        columns.artist[None, :],
     )
-    unknown = arc.max_loudness_step_lu * UNKNOWN_LOUDNESS_STEP_FRACTION
-    steps = weights.energy_step * (energy_step / arc.max_energy_step) ** 2
-    steps += weights.loudness_step * (known_or(loud_step, unknown) / arc.max_loudness_step_lu) ** 2
+    steps = costs.step_cost(energy_from, columns.energy[None, :], loudness_from, columns.loudness[None, :])
     fine[~started] = True
     steps[~started] = 0.0
     return steps, fine

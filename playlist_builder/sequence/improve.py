@@ -19,12 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from playlist_builder.sequence.cost import PLAY_UNIT_S, energy_rate
+from playlist_builder.sequence.cost import EPSILON, PLAY_UNIT_S
 from playlist_builder.sequence.evaluate import PlanCost
 from playlist_builder.sequence.search import Solution
 from playlist_builder.sequence.timing import Timing
-
-_GAIN_S = 1e-6  # a move must lower the total by more than rounding noise
 
 
 @dataclass
@@ -43,14 +41,14 @@ class Improver:
 
     def __init__(self, judge: PlanCost) -> None:
         self.judge = judge
-        self.p = judge.p
+        self.prepared = judge.prepared
         self.search = judge.rules.search
         self.limit = judge.evaluations + self.search.improve_budget
 
     def run(self, solution: Solution, order: Sequence[int]) -> tuple[Solution, float]:
         """A plan at least as cheap as `solution`, and its total cost."""
         rows, phase_of = list(solution.rows), list(solution.phase_of)
-        used = np.zeros(len(self.p.table), dtype=bool)
+        used = np.zeros(len(self.prepared.table), dtype=bool)
         used[rows] = True
         plan = _Plan(rows, phase_of, solution.timing, self.judge.total(rows, phase_of, solution.timing), used)
         visit = list(order)
@@ -59,7 +57,7 @@ class Improver:
             for position in visit:
                 if self._spent():
                     break
-                if plan.rows[position] in self.p.pinned_rows:
+                if plan.rows[position] in self.prepared.pinned_rows:
                     continue
                 changed |= self._replace(plan, position)
                 changed |= self._swap(plan, position)
@@ -78,9 +76,9 @@ class Improver:
 
     def _replace(self, plan: _Plan, position: int) -> set[int]:
         """Replace the track at `position` by the unused pool track that lowers the total most."""
-        setup = self.p.setups[plan.phase_of[position]]
+        setup = self.prepared.setups[plan.phase_of[position]]
         current = plan.rows[position]
-        durations = self.p.table.duration_s
+        durations = self.prepared.table.duration_s
         pool = setup.pool
         mask = ~plan.used[pool] & (np.abs(durations[pool] - durations[current]) <= self.search.swap_window_s)
         if not mask.any():
@@ -100,10 +98,10 @@ class Improver:
         judge, rows = self.judge, np.asarray(plan.rows)
         phases = np.asarray(plan.phase_of)
         here, phase_here = rows[position], phases[position]
-        durations = self.p.table.duration_s
+        durations = self.prepared.table.duration_s
         others = np.flatnonzero(
             (np.arange(rows.size) != position)
-            & ~np.isin(rows, list(self.p.pinned_rows))
+            & ~np.isin(rows, list(self.prepared.pinned_rows))
             & (np.abs(durations[rows] - durations[here]) <= self.search.swap_window_s)
         )
         others = others[judge.fits_phase(rows[others], phase_here)]
@@ -125,7 +123,7 @@ class Improver:
         fine = judge.steps_ok(swapped[:, :-1], swapped[:, 1:]).all(axis=1)
         steps = judge.steps(swapped[:, :-1], swapped[:, 1:]).sum(axis=1)
         gain = gain + steps - float(judge.steps(rows[:-1], rows[1:]).sum())
-        better = np.flatnonzero(fine & (gain < -_GAIN_S))
+        better = np.flatnonzero(fine & (gain < -EPSILON))
         better = better[np.argsort(gain[better], kind="stable")][: self.search.improve_candidates]
         trials = [swapped[index].tolist() for index in better]
         before = plan.rows.copy()
@@ -136,11 +134,14 @@ class Improver:
     def _boundaries(self, plan: _Plan) -> set[int]:
         """Move each phase boundary one track earlier or later when that lowers the total."""
         changed: set[int] = set()
-        for phase in range(len(self.p.setups) - 1):
+        for phase in range(len(self.prepared.setups) - 1):
             first_next = plan.phase_of.index(phase + 1)
             trials = []
             for moved, new_phase in ((first_next - 1, phase + 1), (first_next, phase)):
-                if plan.phase_of.count(plan.phase_of[moved]) < 2 or plan.rows[moved] in self.p.pinned_rows:
+                if (
+                    plan.phase_of.count(plan.phase_of[moved]) < 2
+                    or plan.rows[moved] in self.prepared.pinned_rows
+                ):
                     continue
                 if not self.judge.fits_phase(np.array([plan.rows[moved]]), new_phase)[0]:
                     continue
@@ -155,10 +156,10 @@ class Improver:
 
     def _fit_at(self, rows: np.ndarray, phases: np.ndarray, starts_s: np.ndarray) -> np.ndarray:
         """Estimated track cost (energy fit, category, tempo, variety) of rows starting at given times."""
-        durations = self.p.table.duration_s[rows]
-        target = self.judge.target(phases, starts_s + durations / 2)
-        rate = energy_rate(self.p.table.energy[rows], target, self.judge.rules)
-        rate = rate + self.judge.category_rate(rows, phases) + self.p.static[rows]
+        durations = self.prepared.table.duration_s[rows]
+        target = self.judge.costs.target(phases, starts_s + durations / 2)
+        rate = self.judge.costs.energy_rate(self.prepared.table.energy[rows], target)
+        rate = rate + self.judge.category_rate(rows, phases) + self.prepared.static[rows]
         return rate * durations / PLAY_UNIT_S
 
     def _place_cost(
@@ -166,13 +167,13 @@ class Improver:
     ) -> np.ndarray:
         """Estimated cost of putting each option at `position`: track terms plus both transitions
         (infinite where a transition would break a hard limit)."""
-        judge, table = self.judge, self.p.table
+        judge, table = self.judge, self.prepared.table
         phase = plan.phase_of[position]
         durations = table.duration_s[options]
         middle = plan.timing.starts_s[position] + durations / 2
         if static_rate is None:
-            static_rate = judge.category_rate(options, phase) + self.p.static[options]
-        rate = energy_rate(table.energy[options], judge.target(phase, middle), judge.rules) + static_rate
+            static_rate = judge.category_rate(options, phase) + self.prepared.static[options]
+        rate = judge.costs.energy_rate(table.energy[options], judge.costs.target(phase, middle)) + static_rate
         cost = rate * durations / PLAY_UNIT_S
         for before, after in ((position - 1, None), (None, position + 1)):
             index = before if before is not None else after
@@ -185,7 +186,7 @@ class Improver:
 
     def _cheapest(self, options: np.ndarray, estimate: np.ndarray, now: float) -> np.ndarray:
         """The options whose estimate beats the current track, best first, at most improve_candidates."""
-        better = np.flatnonzero(estimate < now - _GAIN_S)
+        better = np.flatnonzero(estimate < now - EPSILON)
         count = min(self.search.improve_candidates, better.size)
         if count == 0:
             return better
@@ -199,7 +200,7 @@ class Improver:
             if self._spent():
                 break
             cost, timing = self.judge.judge(rows, phase_of)
-            if timing is not None and cost < plan.cost - _GAIN_S and (best is None or cost < best[0]):
+            if timing is not None and cost < plan.cost - EPSILON and (best is None or cost < best[0]):
                 best = (cost, rows, phase_of, timing)
         if best is None:
             return False

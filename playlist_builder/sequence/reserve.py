@@ -108,11 +108,9 @@ def _slots(prepared: Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
         typical = float(np.median(prepared.advance[setup.pool]))
         free = setup.length_s - float(prepared.advance[setup.pins].sum()) if setup.pins else setup.length_s
         count = max(round(free / max(typical, 1.0)), 1 if free > typical / 2 else 0)
-        phase = setup.phase
         for slot in range(count):
-            fraction = (slot + 0.5) / count
             phases.append(setup.index)
-            targets.append(phase.energy_start + (phase.energy_end - phase.energy_start) * fraction)
+            targets.append(float(prepared.costs.energy_line(setup.index, (slot + 0.5) / count)))
             step = setup.length_s / count
             bounds.append((setup.start_s + slot * step, setup.start_s + (slot + 1) * step))
     edges = np.array(bounds, dtype=np.float64).reshape(-1, 2)

@@ -2,122 +2,108 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from playlist_builder.tomlfile import TomlDoc, read_toml
 
 SEQUENCE_RULES_FILE = "sequence.toml"
 
 
+def _bounded(low: float, high: float, *, whole: bool = False) -> Any:
+    """A rules field with the range its value must lie in (and whether it must be a whole number).
+
+    No default: every value comes from rules/sequence.toml, so the file is the one place it lives.
+    """
+    return field(metadata={"range": (low, high), "whole": whole})
+
+
+# Weights are costs; anything above 100 "noticeable flaws" would drown every other term.
+_WEIGHT = (0.0, 100.0)
+
+
 @dataclass(frozen=True)
 class CostWeights:
-    """How much each kind of flaw costs (see rules/sequence.toml for the units)."""
+    """How much each kind of flaw costs (rules/sequence.toml [weights] says the units)."""
 
-    energy_fit: float = 1.0
-    category: float = 0.6
-    tempo: float = 0.3
-    energy_step: float = 0.8
-    loudness_step: float = 0.5
-    crossfade: float = 0.2
-    variety: float = 0.25
-    familiarity: float = 0.5
+    energy_fit: float = _bounded(*_WEIGHT)
+    category: float = _bounded(*_WEIGHT)
+    tempo: float = _bounded(*_WEIGHT)
+    energy_step: float = _bounded(*_WEIGHT)
+    loudness_step: float = _bounded(*_WEIGHT)
+    crossfade: float = _bounded(*_WEIGHT)
+    variety: float = _bounded(*_WEIGHT)
+    familiarity: float = _bounded(*_WEIGHT)
+
+
+@dataclass(frozen=True)
+class CategoryRules:
+    """How categories are weighed beyond the per-phase lists of the arcs."""
+
+    secondary_preferred: float = _bounded(0.0, 1.0)
 
 
 @dataclass(frozen=True)
 class SequenceLimits:
     """Limits every plan keeps, and the session-edge fades."""
 
-    total_tolerance_s: float = 10.0
-    phase_tolerance_s: float = 60.0
-    phase_aim_s: float = 25.0
-    min_track_s: float = 90.0
-    crossfade_min_s: float = 2.0
-    crossfade_max_s: float = 12.0
-    max_final_trim_s: float = 45.0
-    fade_in_s: float = 10.0
-    fade_out_s: float = 20.0
-    calm_tempo_min_bpm: float = 60.0
-    calm_tempo_max_bpm: float = 80.0
-    max_tempo_bpm: float = 125.0
-    history_sessions: int = 3
+    total_tolerance_s: float = _bounded(1.0, 120.0)
+    phase_tolerance_s: float = _bounded(10.0, 600.0)
+    phase_aim_s: float = _bounded(2.0, 300.0)
+    min_track_s: float = _bounded(20.0, 1200.0)
+    crossfade_min_s: float = _bounded(0.0, 30.0)
+    crossfade_max_s: float = _bounded(0.0, 60.0)
+    max_final_trim_s: float = _bounded(0.0, 600.0)
+    fade_in_s: float = _bounded(0.0, 60.0)
+    fade_out_s: float = _bounded(0.0, 120.0)
+    calm_tempo_min_bpm: float = _bounded(20.0, 200.0)
+    calm_tempo_max_bpm: float = _bounded(20.0, 200.0)
+    max_tempo_bpm: float = _bounded(20.0, 300.0)
+    history_sessions: int = _bounded(0, 100, whole=True)
 
 
 @dataclass(frozen=True)
 class SearchSettings:
     """How widely the solver searches."""
 
-    pool_size: int = 600
-    branching: int = 3
-    node_budget: int = 5000
-    swap_window_s: float = 90.0
-    improvement_passes: int = 4
-    improve_candidates: int = 3
-    improve_budget: int = 400
-    reserve: float = 1.0
-    beam_width: int = 16
-    beam_max_width: int = 128
-    beam_cells: int = 10_000
-    beam_branching: int = 4
-    beam_budget: int = 3000
+    pool_size: int = _bounded(20, 100_000, whole=True)
+    branching: int = _bounded(1, 20, whole=True)
+    node_budget: int = _bounded(10, 1_000_000, whole=True)
+    swap_window_s: float = _bounded(0.0, 600.0)
+    improvement_passes: int = _bounded(0, 20, whole=True)
+    improve_candidates: int = _bounded(1, 20, whole=True)
+    improve_budget: int = _bounded(0, 100_000, whole=True)
+    reserve: float = _bounded(0.0, 10.0)
+    beam_width: int = _bounded(1, 1000, whole=True)
+    beam_max_width: int = _bounded(1, 1000, whole=True)
+    beam_cells: int = _bounded(100, 10_000_000, whole=True)
+    beam_branching: int = _bounded(1, 20, whole=True)
+    beam_budget: int = _bounded(1, 1_000_000, whole=True)
 
 
 @dataclass(frozen=True)
 class SequenceRules:
     """Everything the solver is tuned by; passed in, never read from a global."""
 
-    weights: CostWeights = CostWeights()
-    limits: SequenceLimits = SequenceLimits()
-    search: SearchSettings = SearchSettings()
-    secondary_preferred: float = 0.4
-    version: str = "default"
+    weights: CostWeights
+    limits: SequenceLimits
+    search: SearchSettings
+    categories: CategoryRules
+    version: str
+
+    @property
+    def secondary_preferred(self) -> float:
+        """Fraction of the category cost for a track whose second category is the preferred one."""
+        return self.categories.secondary_preferred
 
 
-# Bounds per key: (low, high). Anything outside is a mistake worth stopping for.
-_WEIGHT_BOUNDS = (0.0, 100.0)
-_LIMIT_BOUNDS: dict[str, tuple[float, float]] = {
-    "total_tolerance_s": (1.0, 120.0),
-    "phase_tolerance_s": (10.0, 600.0),
-    "phase_aim_s": (2.0, 300.0),
-    "min_track_s": (20.0, 1200.0),
-    "crossfade_min_s": (0.0, 30.0),
-    "crossfade_max_s": (0.0, 60.0),
-    "max_final_trim_s": (0.0, 600.0),
-    "fade_in_s": (0.0, 60.0),
-    "fade_out_s": (0.0, 120.0),
-    "calm_tempo_min_bpm": (20.0, 200.0),
-    "calm_tempo_max_bpm": (20.0, 200.0),
-    "max_tempo_bpm": (20.0, 300.0),
-    "history_sessions": (0, 100),
-}
-_SEARCH_BOUNDS: dict[str, tuple[float, float]] = {
-    "pool_size": (20, 100_000),
-    "branching": (1, 20),
-    "node_budget": (10, 1_000_000),
-    "swap_window_s": (0.0, 600.0),
-    "improvement_passes": (0, 20),
-    "improve_candidates": (1, 20),
-    "improve_budget": (0, 100_000),
-    "reserve": (0.0, 10.0),
-    "beam_width": (1, 1000),
-    "beam_max_width": (1, 1000),
-    "beam_cells": (100, 10_000_000),
-    "beam_branching": (1, 20),
-    "beam_budget": (1, 1_000_000),
-}
-_INTEGER_KEYS = {
-    "history_sessions",
-    "pool_size",
-    "branching",
-    "node_budget",
-    "improvement_passes",
-    "improve_candidates",
-    "improve_budget",
-    "beam_width",
-    "beam_max_width",
-    "beam_cells",
-    "beam_branching",
-    "beam_budget",
+# The tables of rules/sequence.toml and the dataclass each one fills; every key is required.
+TABLES: dict[str, type] = {
+    "weights": CostWeights,
+    "categories": CategoryRules,
+    "limits": SequenceLimits,
+    "search": SearchSettings,
 }
 
 
@@ -127,46 +113,32 @@ def load_sequence_rules(rules_dir: Path) -> SequenceRules:
 
 
 def parse_sequence_rules(doc: TomlDoc) -> SequenceRules:
-    """Validate a parsed sequence.toml."""
-    doc.only_keys((), ("version", "weights", "categories", "limits", "search"))
+    """Validate a parsed sequence.toml: every table and key present, every number finite and in range."""
+    doc.only_keys((), ("version", *TABLES))
     version = doc.string(("version",))
-    weights = CostWeights(
-        **_numbers(doc, "weights", CostWeights, dict.fromkeys(_names(CostWeights), _WEIGHT_BOUNDS))
-    )
-    limits = SequenceLimits(**_numbers(doc, "limits", SequenceLimits, _LIMIT_BOUNDS))
-    search = SearchSettings(**_numbers(doc, "search", SearchSettings, _SEARCH_BOUNDS))
-    if "categories" in doc.data:
-        doc.table(("categories",))
-        doc.only_keys(("categories",), ("secondary_preferred",))
-    secondary = doc.weight(("categories", "secondary_preferred"), default=0.4)
-    _check_consistency(doc, limits, search)
-    return SequenceRules(
-        weights=weights, limits=limits, search=search, secondary_preferred=secondary, version=version
-    )
+    values = {table: kind(**_numbers(doc, table, kind)) for table, kind in TABLES.items()}
+    rules = SequenceRules(version=version, **values)
+    _check_consistency(doc, rules.limits, rules.search)
+    return rules
 
 
-def _names(kind: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(kind))
-
-
-def _numbers(
-    doc: TomlDoc, table: str, kind: type, bounds: dict[str, tuple[float, float]]
-) -> dict[str, float]:
-    """The numbers of one table, each within its bounds; missing keys keep their defaults."""
-    if table not in doc.data:
-        return {}
+def _numbers(doc: TomlDoc, table: str, kind: type) -> dict[str, float | int]:
+    """Every number of one table, each within its field's range (a missing key is an error)."""
     doc.table((table,))
-    doc.only_keys((table,), _names(kind))
-    values: dict[str, float] = {}
-    for key in doc.data[table]:
-        low, high = bounds[key]
-        value = doc.number((table, key), low=low, high=high)
-        if key in _INTEGER_KEYS:
+    names = tuple(f.name for f in fields(kind))
+    doc.only_keys((table,), names)
+    values: dict[str, float | int] = {}
+    for spec in fields(kind):
+        low, high = spec.metadata["range"]
+        value = doc.number((table, spec.name), low=low, high=high)
+        if spec.metadata["whole"]:
             if value != int(value):
-                raise doc.error((table, key), f"must be a whole number, not {doc.data[table][key]!r}")
-            values[key] = int(value)
+                raise doc.error(
+                    (table, spec.name), f"must be a whole number, not {doc.data[table][spec.name]!r}"
+                )
+            values[spec.name] = int(value)
         else:
-            values[key] = value
+            values[spec.name] = value
     return values
 
 

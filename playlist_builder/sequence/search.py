@@ -21,7 +21,7 @@ import numpy as np
 
 from playlist_builder.errors import InfeasibleSessionError
 from playlist_builder.model import Arc
-from playlist_builder.sequence.cost import PLAY_UNIT_S, energy_rate, transition_ok, transition_terms
+from playlist_builder.sequence.cost import PLAY_UNIT_S
 from playlist_builder.sequence.rules import SequenceRules
 from playlist_builder.sequence.setup import (
     ADVICE,
@@ -29,9 +29,9 @@ from playlist_builder.sequence.setup import (
     PhaseSetup,
     Prepared,
     residual_index,
-    target_at,
 )
 from playlist_builder.sequence.timing import Timing, fit_timing
+from playlist_builder.text import format_duration as _clock
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,8 @@ class Search:
         rules: SequenceRules,
         reserve: Sequence[np.ndarray] | None = None,
     ) -> None:
-        self.p = prepared
+        self.prepared = prepared
+        self.costs = prepared.costs
         # Per phase and pool row: extra cost for tracks a later phase needs more (see reserve.py).
         self.reserve = reserve
         self.arc = arc
@@ -85,7 +86,7 @@ class Search:
         self.nodes += 1
         if self.nodes > self.rules.search.node_budget:
             raise _BudgetSpent
-        setup = self.p.setups[phase]
+        setup = self.prepared.setups[phase]
         pending = [row for row in setup.pins if not self.used[row]]
         remaining = setup.end_advance_s - self.clock
         in_phase = len(self.phase_of) - self.phase_of.index(phase) if phase in self.phase_of else 0
@@ -101,19 +102,24 @@ class Search:
 
     def _span_ok(self, setup: PhaseSetup, in_phase: int) -> bool:
         """The phase's own length (not just its end) stays within tolerance, with room for the fit."""
-        if setup.index == len(self.p.setups) - 1:
+        if setup.index == len(self.prepared.setups) - 1:
             return True  # the last phase's length is settled by `fit_timing` against the total
-        start = float(self.p.advance[self.rows[: len(self.rows) - in_phase]].sum())
+        start = float(self.prepared.advance[self.rows[: len(self.rows) - in_phase]].sum())
         slack = self.rules.limits.phase_tolerance_s - self.rules.limits.total_tolerance_s
         return abs(self.clock - start - setup.length_s) <= slack
 
     def _close(self, phase: int) -> bool:
-        if phase + 1 < len(self.p.setups):
+        if phase + 1 < len(self.prepared.setups):
             return self._step(phase + 1)
-        durations = [float(self.p.table.duration_s[row]) for row in self.rows]
-        shares = [setup.phase.share for setup in self.p.setups]
+        durations = [float(self.prepared.table.duration_s[row]) for row in self.rows]
+        shares = [setup.phase.share for setup in self.prepared.setups]
         timing = fit_timing(
-            durations, self.phase_of, shares, self.p.target_s, self.p.crossfade_s, self.rules.limits
+            durations,
+            self.phase_of,
+            shares,
+            self.prepared.target_s,
+            self.prepared.crossfade_s,
+            self.rules.limits,
         )
         if timing is None:
             self._note_failure(phase, "length")
@@ -125,17 +131,17 @@ class Search:
         self.rows.append(row)
         self.phase_of.append(phase)
         self.used[row] = True
-        self.clock += float(self.p.advance[row])
+        self.clock += float(self.prepared.advance[row])
 
     def _pop(self) -> None:
         row = self.rows.pop()
         self.phase_of.pop()
         self.used[row] = False
-        self.clock -= float(self.p.advance[row])
+        self.clock -= float(self.prepared.advance[row])
 
     def _options(self, setup: PhaseSetup, remaining: float, pending: list[int]) -> list[int]:
         """Rows to try next, best first: due pins, then the cheapest free tracks, then pins not yet due."""
-        pinned_s = float(self.p.advance[pending].sum()) if pending else 0.0
+        pinned_s = float(self.prepared.advance[pending].sum()) if pending else 0.0
         free = remaining - pinned_s
         due = [row for row in pending if self._pin_due(setup, row, free)]
         options = [row for row in due if self._fits_after_previous(row)]
@@ -146,7 +152,7 @@ class Search:
         return options
 
     def _pin_due(self, setup: PhaseSetup, row: int, free: float) -> bool:
-        mid = self.clock + float(self.p.advance[row]) / 2
+        mid = self.clock + float(self.prepared.advance[row]) / 2
         return free <= setup.close_high_s or mid >= setup.pin_ideal_mid_s[row] - PIN_LEAD_S
 
     def _fits_after_previous(self, row: int) -> bool:
@@ -156,20 +162,19 @@ class Search:
         return bool(self._neighbour_ok(self.rows[-1], rows)[0])
 
     def _neighbour_ok(self, previous: int, rows: np.ndarray) -> np.ndarray:
-        t = self.p.table
-        return transition_ok(
-            float(t.energy[previous]),
-            t.energy[rows],
-            float(t.loudness_lufs[previous]),
-            t.loudness_lufs[rows],
-            int(t.artist[previous]),
-            t.artist[rows],
-            self.arc,
+        table = self.prepared.table
+        return self.costs.step_allowed(
+            float(table.energy[previous]),
+            table.energy[rows],
+            float(table.loudness_lufs[previous]),
+            table.loudness_lufs[rows],
+            int(table.artist[previous]),
+            table.artist[rows],
         )
 
     def _length_mask(self, setup: PhaseSetup, free: float) -> np.ndarray:
         """Pool rows that are unused and leave a remainder the phase can still fill."""
-        advance = self.p.advance[setup.pool]
+        advance = self.prepared.advance[setup.pool]
         index = residual_index(free - advance, setup.close_low_s)
         inside = (index >= 0) & (index < setup.reach.size)
         reachable = np.zeros(setup.pool.size, dtype=bool)
@@ -197,21 +202,19 @@ class Search:
 
     def _scores(self, setup: PhaseSetup, rows: np.ndarray, static_rate: np.ndarray) -> np.ndarray:
         """Cost per play unit of placing each row next (transition cost spread over its length)."""
-        t = self.p.table
-        middle = self.clock + self.p.advance[rows] / 2
-        rate = energy_rate(t.energy[rows], target_at(setup, middle), self.rules) + static_rate
+        table, costs = self.prepared.table, self.costs
+        middle = self.clock + self.prepared.advance[rows] / 2
+        rate = costs.energy_rate(table.energy[rows], costs.target(setup.index, middle)) + static_rate
         if not self.rows:
             return rate
         previous = self.rows[-1]
-        step_e, step_l = transition_terms(
-            float(t.energy[previous]),
-            t.energy[rows],
-            float(t.loudness_lufs[previous]),
-            t.loudness_lufs[rows],
-            self.arc,
-            self.rules,
+        steps = costs.step_cost(
+            float(table.energy[previous]),
+            table.energy[rows],
+            float(table.loudness_lufs[previous]),
+            table.loudness_lufs[rows],
         )
-        return rate + (step_e + step_l) * PLAY_UNIT_S / t.duration_s[rows]
+        return rate + steps * PLAY_UNIT_S / table.duration_s[rows]
 
     # --- explaining a failure ------------------------------------------------------------------------
 
@@ -231,18 +234,18 @@ class Search:
         phase_index, _, reason = self.failure
         if phase_index < 0:
             return f"the search gave up before finding a plan; {ADVICE}"
-        setup = self.p.setups[phase_index]
+        setup = self.prepared.setups[phase_index]
         name, minutes = setup.phase.name, setup.length_s / 60
         limits, arc = self.rules.limits, self.arc
-        if reason == "length" and phase_index == len(self.p.setups) - 1:
+        if reason == "length" and phase_index == len(self.prepared.setups) - 1:
             return (
-                f"could not fit the session to {_clock(self.p.target_s)} within "
+                f"could not fit the session to {_clock(self.prepared.target_s)} within "
                 f"{limits.total_tolerance_s:g} s: the lengths of the tracks that fit the {name} phase leave "
                 f"a gap crossfades of {limits.crossfade_min_s:g}-{limits.crossfade_max_s:g} s cannot close; "
                 f"{ADVICE}"
             )
         if reason == "length":
-            lengths = self.p.table.duration_s[setup.pool]
+            lengths = self.prepared.table.duration_s[setup.pool]
             span = f"{_clock(lengths.min())} to {_clock(lengths.max())}" if lengths.size else "nothing"
             window = setup.close_high_s
             return (
@@ -261,8 +264,3 @@ class Search:
             "loudness step at most "
             f"{arc.max_loudness_step_lu:g} LU, no artist twice in a row); {ADVICE}"
         )
-
-
-def _clock(seconds: float) -> str:
-    minutes, rest = divmod(round(float(seconds)), 60)
-    return f"{minutes}:{rest:02d}"

@@ -10,15 +10,9 @@ import numpy as np
 from playlist_builder.errors import InfeasibleSessionError, InputError
 from playlist_builder.model import Arc, Phase
 from playlist_builder.sequence.candidates import CandidateTable, Pin
-from playlist_builder.sequence.cost import (
-    allowed_mask,
-    category_rate,
-    energy_rate,
-    target_energy,
-    tempo_rate,
-    variety_noise,
-)
+from playlist_builder.sequence.cost import EPSILON, CostModel, tempo_rate, variety_noise
 from playlist_builder.sequence.rules import SequenceRules
+from playlist_builder.text import format_duration
 
 # Residuals (time still to fill in a phase) are tracked on a 2-second grid for the look-ahead.
 RESIDUAL_STEP_S = 2.0
@@ -50,6 +44,7 @@ class Prepared:
     """Everything the search needs, computed once per solve."""
 
     table: CandidateTable
+    costs: CostModel  # the cost model of this arc, rules and length
     advance: np.ndarray  # duration minus the preferred crossfade: how far a track moves the clock
     static: np.ndarray  # per row: tempo + variety - familiarity (category is per phase)
     usable: np.ndarray  # rows that pass the track-level filters
@@ -76,6 +71,7 @@ def prepare(
     """Filter, score and pool the candidates for each phase; raise when the material cannot suffice."""
     limits = rules.limits
     target = minutes * 60.0
+    costs = CostModel(arc, rules, target)
     advance = table.duration_s - crossfade_s
     heard = np.zeros(len(table), dtype=bool)
     heard[table.indexes_of(history)] = True
@@ -87,21 +83,27 @@ def prepare(
         static = static - rules.weights.familiarity * heard
     else:
         usable &= ~heard
-    pins = resolve_pins(arc, table, pinned)
+    pins = resolve_pins(arc, costs, table, pinned)
     pinned_rows = frozenset(row for rows in pins.values() for row in rows)
     usable[list(pinned_rows)] = False  # pins are placed on their own, never drawn from a pool
     setups = []
-    start = 0.0
-    for index, phase in enumerate(arc.phases):
-        length = phase.share * target
+    for index in range(len(arc.phases)):
         last = index == len(arc.phases) - 1
-        end_advance = target - crossfade_s if last else start + length
-        setup = _phase_setup(index, phase, start, length, end_advance, table, usable, static, rules)
+        setup = _phase_setup(index, costs, crossfade_s, table, usable, static, last)
         setup.close_low_s, setup.close_high_s = _closing_window(last, crossfade_s, rules)
         setups.append(setup)
-        start += length
     prepared = Prepared(
-        table, advance, static, usable, heard, held_back, pinned_rows, tuple(setups), crossfade_s, target
+        table,
+        costs,
+        advance,
+        static,
+        usable,
+        heard,
+        held_back,
+        pinned_rows,
+        tuple(setups),
+        crossfade_s,
+        target,
     )
     _place_pins(prepared, pins, rules)
     check_material(prepared, arc, rules)
@@ -110,29 +112,32 @@ def prepare(
 
 def _phase_setup(
     index: int,
-    phase: Phase,
-    start: float,
-    length: float,
-    end_advance: float,
+    costs: CostModel,
+    crossfade_s: float,
     table: CandidateTable,
     usable: np.ndarray,
     static: np.ndarray,
-    rules: SequenceRules,
+    last: bool,
 ) -> PhaseSetup:
     """The phase's pool: its best `pool_size` usable tracks by category, tempo, variety and energy range."""
-    rows = np.flatnonzero(usable & allowed_mask(table, phase))
-    rate = category_rate(table, phase, rules)[rows] + static[rows]
+    phase = costs.arc.phases[index]
+    start, length = float(costs.phase_start[index]), float(costs.phase_length[index])
+    end_advance = costs.target_s - crossfade_s if last else start + length
+    rows = np.flatnonzero(usable & costs.fits_phase(table.category, table.energy, index))
+    rate = costs.category_rate(table.category[rows], table.secondary[rows], index) + static[rows]
     low, high = sorted((phase.energy_start, phase.energy_end))
     outside = np.clip(low - table.energy[rows], 0, None) + np.clip(table.energy[rows] - high, 0, None)
-    score = rate + energy_rate(outside, 0.0, rules)
-    size = rules.search.pool_size
+    score = rate + costs.energy_rate(outside, 0.0)
+    size = costs.rules.search.pool_size
     if rows.size > size:
         keep = np.argpartition(score, size - 1)[:size]
         rows, rate = rows[keep], rate[keep]
     return PhaseSetup(index, phase, start, length, end_advance, rows, rate, np.zeros(0, dtype=bool))
 
 
-def resolve_pins(arc: Arc, table: CandidateTable, pinned: Iterable[Pin]) -> dict[int, list[int]]:
+def resolve_pins(
+    arc: Arc, costs: CostModel, table: CandidateTable, pinned: Iterable[Pin]
+) -> dict[int, list[int]]:
     """Candidate rows of the pinned tracks, by phase index (a pin without a phase goes where it fits best)."""
     names = [phase.name for phase in arc.phases]
     by_phase: dict[int, list[int]] = {}
@@ -154,24 +159,24 @@ def resolve_pins(arc: Arc, table: CandidateTable, pinned: Iterable[Pin]) -> dict
                 raise InputError(f"no phase {pin.phase!r} in the {arc.name} arc (phases: {', '.join(names)})")
             index = names.index(pin.phase)
             limit = arc.phases[index].max_energy
-            if energy > limit + 1e-9:
+            if not costs.within_energy(energy, index):
                 raise InfeasibleSessionError(
                     f"pinned track {title!r} has energy {energy:.2f}, above the {pin.phase} phase's limit of "
                     f"{limit:.2f}; pin it to another phase or choose another track"
                 )
         else:
-            index = _best_phase_for(arc, table, row)
+            index = _best_phase_for(arc, costs, table, row)
         by_phase.setdefault(index, []).append(row)
     return by_phase
 
 
-def _best_phase_for(arc: Arc, table: CandidateTable, row: int) -> int:
+def _best_phase_for(arc: Arc, costs: CostModel, table: CandidateTable, row: int) -> int:
     """The phase whose energy range is nearest the track's energy (preferring phases allowing its kind)."""
     energy = float(table.energy[row])
     category = table.rows[row].category
     ranked = []
     for index, phase in enumerate(arc.phases):
-        if energy > phase.max_energy + 1e-9:
+        if not costs.within_energy(energy, index):
             continue
         low, high = sorted((phase.energy_start, phase.energy_end))
         distance = max(low - energy, 0.0, energy - high)
@@ -201,7 +206,7 @@ def _place_pins(prepared: Prepared, pins: dict[int, list[int]], rules: SequenceR
             energy = float(prepared.table.energy[row])
             slope = phase.energy_end - phase.energy_start
             fraction = (
-                0.5 if abs(slope) < 1e-9 else float(np.clip((energy - phase.energy_start) / slope, 0, 1))
+                0.5 if abs(slope) < EPSILON else float(np.clip((energy - phase.energy_start) / slope, 0, 1))
             )
             setup.pin_ideal_mid_s[row] = setup.start_s + fraction * setup.length_s
         setup.pins = sorted(rows, key=lambda r: setup.pin_ideal_mid_s[r])
@@ -274,7 +279,7 @@ def check_material(prepared: Prepared, arc: Arc, rules: SequenceRules) -> None:
     table, aim = prepared.table, rules.limits.phase_aim_s
     fitting_any = np.zeros(len(table), dtype=bool)
     for setup in prepared.setups:
-        fits = prepared.usable & allowed_mask(table, setup.phase)
+        fits = prepared.usable & prepared.costs.fits_phase(table.category, table.energy, setup.index)
         fitting_any |= fits
         have = float(prepared.advance[fits].sum() + prepared.advance[setup.pins].sum())
         if have < setup.length_s - aim:
@@ -282,8 +287,8 @@ def check_material(prepared: Prepared, arc: Arc, rules: SequenceRules) -> None:
     have = float(prepared.advance[fitting_any].sum() + prepared.advance[list(prepared.pinned_rows)].sum())
     if have < prepared.target_s - prepared.crossfade_s - aim:
         raise InfeasibleSessionError(
-            f"only {_mss(have)} of instrumental material fits the {arc.name} arc; "
-            f"{_mss(prepared.target_s)} needed; {ADVICE}"
+            f"only {format_duration(have)} of instrumental material fits the {arc.name} arc; "
+            f"{format_duration(prepared.target_s)} needed; {ADVICE}"
         )
 
 
@@ -291,24 +296,16 @@ def _short_phase_message(prepared: Prepared, setup: PhaseSetup, have_s: float) -
     phase = setup.phase
     kinds = " or ".join(c.value for c in phase.allowed)
     message = (
-        f"only {_mss(have_s)} of instrumental material fits the {phase.name} phase "
-        f"({kinds}, energy at most {phase.max_energy:.2f}); {_mss(setup.length_s)} needed; {ADVICE}"
+        f"only {format_duration(have_s)} of instrumental material fits the {phase.name} phase "
+        f"({kinds}, energy at most {phase.max_energy:.2f}); {format_duration(setup.length_s)} needed; "
+        f"{ADVICE}"
     )
-    held_s = float(prepared.advance[prepared.held_back & allowed_mask(prepared.table, phase)].sum())
+    table = prepared.table
+    fits = prepared.costs.fits_phase(table.category, table.energy, setup.index)
+    held_s = float(prepared.advance[prepared.held_back & fits].sum())
     if held_s >= 60:
         message += (
-            f" ({_mss(held_s)} more are held back because this patient heard them in recent "
+            f" ({format_duration(held_s)} more are held back because this patient heard them in recent "
             "sessions; ask for familiarity to allow them)"
         )
     return message
-
-
-def _mss(seconds: float) -> str:
-    """`m:ss` (messages must not round 1:52 down to "1 minute", let alone 0)."""
-    minutes, rest = divmod(round(float(seconds)), 60)
-    return f"{minutes}:{rest:02d}"
-
-
-def target_at(setup: PhaseSetup, mid_s: np.ndarray | float) -> np.ndarray:
-    """The arc's energy at a moment (seconds on the session clock) inside a phase."""
-    return target_energy(setup.phase, (np.asarray(mid_s) - setup.start_s) / max(setup.length_s, 1e-9))

@@ -1,16 +1,8 @@
 """The sequencer's entry point: eligible tracks + an arc + a length + a seed -> an explained session plan.
 
 Pure: no I/O, no database, no clock. The same inputs and seed always give the same plan; another seed
-gives another plan of similar quality (seeded noise in the costs, see `cost.variety_noise`).
-
-Steps: `setup.prepare` filters and scores the candidates with numpy and keeps a pool per phase;
-`reserve.outlook` assigns tracks to the arc's time slots, pricing material a later phase needs more;
-`beam.BeamSearch` walks the session clock with many partial plans at once (twice: phase ends aimed
-tightly, then loosely) and `search.Search`, depth-first, adds one more first plan and explains
-shortfalls; `improve.Improver` replaces and swaps tracks (any length within a window) while that
-lowers the exact plan cost (`evaluate.PlanCost`); `timing.fit_timing` sets crossfades (and an early
-fade of the last track) so the total lands within seconds of the target; `compose` writes the
-cheapest plan with its costs and reasons.
+gives another plan of similar quality (seeded noise in the costs, see `cost.variety_noise`). The
+stages a plan goes through are mapped in the package docstring (sequence/__init__.py).
 """
 
 from __future__ import annotations
@@ -22,26 +14,18 @@ from dataclasses import replace
 import numpy as np
 
 from playlist_builder.errors import InfeasibleSessionError, InputError
-from playlist_builder.model import Arc, Category, PlanItem, SessionPlan
+from playlist_builder.model import Arc, PlanItem, SessionPlan
 from playlist_builder.sequence.beam import BeamSearch
 from playlist_builder.sequence.candidates import Candidate, CandidateTable, Pin
 from playlist_builder.sequence.checks import plan_violations
-from playlist_builder.sequence.cost import (
-    PLAY_UNIT_S,
-    ReasonFacts,
-    crossfade_cost,
-    energy_rate,
-    reason_text,
-    tempo_rate,
-    transition_terms,
-    variety_noise,
-)
+from playlist_builder.sequence.cost import EPSILON, PLAY_UNIT_S, tempo_rate, variety_noise
 from playlist_builder.sequence.evaluate import PlanCost
 from playlist_builder.sequence.improve import Improver
+from playlist_builder.sequence.reasons import ReasonFacts, reason_text
 from playlist_builder.sequence.reserve import outlook
 from playlist_builder.sequence.rules import SequenceRules
 from playlist_builder.sequence.search import Search, Solution
-from playlist_builder.sequence.setup import ADVICE, Prepared, prepare, reaimed, target_at
+from playlist_builder.sequence.setup import ADVICE, Prepared, prepare, reaimed
 from playlist_builder.sequence.timing import preferred_crossfade
 
 # A first plan dearer than the best polished plan by more than this share of that plan's cost (and at
@@ -88,7 +72,7 @@ def build_plan(
         history=history_ids,
         familiarity=familiarity,
     )
-    prepared = judge.p
+    prepared = judge.prepared
     solution = _polished(judge, starts, seed)
     plan = compose(solution, prepared, arc, rules, minutes=minutes, seed=seed, familiarity=familiarity)
     plan = replace(plan, patient_code=patient_code, name=name)
@@ -132,7 +116,7 @@ def _first_plans(
         history=history,
         familiarity=familiarity,
     )
-    judge = PlanCost(prepared, arc, rules)
+    judge = PlanCost(prepared)
     view = outlook(prepared, rules)
     starts: list[Solution] = []
     failure: InfeasibleSessionError | None = None
@@ -162,7 +146,7 @@ def _polished(judge: PlanCost, starts: list[Solution], seed: int) -> Solution:
             break
         start = starts[index]
         improved, cost = Improver(judge).run(start, _order(seed, len(start.rows)))
-        if cost < best - 1e-9:
+        if cost < best - EPSILON:
             solution, best = improved, cost
     return solution
 
@@ -267,18 +251,19 @@ def _item(
     overlaps: tuple[float | None, float | None],
     trim: float,
 ) -> PlanItem:
-    table = prepared.table
+    table, model = prepared.table, prepared.costs
     candidate = table.rows[row]
     setup = prepared.setups[solution.phase_of[position]]
     phase = setup.phase
     start = solution.timing.starts_s[position]
     played = float(table.duration_s[row]) - trim
-    target = float(target_at(setup, start + played / 2))
+    target = float(model.target(setup.index, start + played / 2))
     share = played / PLAY_UNIT_S
     one = np.array([row])
     costs = {
-        "energy_fit": float(energy_rate(table.energy[one], target, rules)[0]) * share,
-        "category": _category_cost(candidate, arc.phases[setup.index].preferred, rules) * share,
+        "energy_fit": float(model.energy_rate(table.energy[one], target)[0]) * share,
+        "category": float(model.category_rate(table.category[one], table.secondary[one], setup.index)[0])
+        * share,
         "tempo": float(tempo_rate(table.tempo_bpm[one], rules)[0]) * share,
         "variety": float(variety_noise(table.track_id[one], seed, rules)[0]) * share,
     }
@@ -288,17 +273,15 @@ def _item(
     energy_step = loudness_step = None
     if position > 0:
         previous = table.rows[solution.rows[position - 1]]
-        step_e, step_l = transition_terms(
+        step_e, step_l = model.step_terms(
             previous.energy,
             table.energy[one],
             float(table.loudness_lufs[solution.rows[position - 1]]),
             table.loudness_lufs[one],
-            arc,
-            rules,
         )
         costs["energy_step"] = float(step_e[0])
         costs["loudness_step"] = float(step_l[0])
-        costs["crossfade"] = crossfade_cost(overlaps[0] or 0.0, arc, rules)
+        costs["crossfade"] = float(model.crossfade_cost(overlaps[0] or 0.0))
         energy_step = candidate.energy - previous.energy
         if candidate.loudness_lufs is not None and previous.loudness_lufs is not None:
             loudness_step = candidate.loudness_lufs - previous.loudness_lufs
@@ -331,11 +314,3 @@ def _item(
         reason=reason_text(facts, rules),
         costs=costs,
     )
-
-
-def _category_cost(candidate: Candidate, preferred: tuple[Category, ...], rules: SequenceRules) -> float:
-    if candidate.category in preferred:
-        return 0.0
-    if candidate.secondary_category is not None and candidate.secondary_category in preferred:
-        return rules.weights.category * rules.secondary_preferred
-    return rules.weights.category

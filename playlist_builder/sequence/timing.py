@@ -15,9 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from playlist_builder.sequence.cost import EPSILON
 from playlist_builder.sequence.rules import SequenceLimits
-
-_EPSILON = 1e-9
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def fit_timing(
     if excess > 0:
         trim = min(excess, limits.max_final_trim_s, durations[-1] / 2)
         excess -= trim
-    if abs(excess) > _EPSILON:
+    if abs(excess) > EPSILON:
         _spread(overlaps, range(0, firsts[-1]), excess, limits)
     return _checked(durations, overlaps, trim, firsts, shares, target_s, limits)
 
@@ -114,7 +113,7 @@ def _start_of(position: int, durations: Sequence[float], overlaps: Sequence[floa
 def _spread(overlaps: list[float], positions: range, change: float, limits: SequenceLimits) -> float:
     """Lengthen (change > 0) or shorten the given overlaps evenly within limits; returns what is left."""
     free = list(positions)
-    while free and abs(change) > _EPSILON:
+    while free and abs(change) > EPSILON:
         share = change / len(free)
         still_free = []
         for position in free:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,19 +21,7 @@ from playlist_builder.sources.curated import (
     format_duration,
     load_curated_libraries,
 )
-
-# The same recording on two releases differs by a second or two (silence trimmed at the ends); an edit,
-# a live take or another performance differs by more. Same tolerance as Spotify matching.
-LINK_DURATION_TOLERANCE_S = 3.0
-
-# Words that mark a bracket or " - suffix" as a release variant rather than part of the title.
-_VERSION_WORDS = re.compile(
-    r"\b(remaster(ed)?|version|edit|mix|mono|stereo|anniversary|deluxe|bonus|reissue|digital|live|take)\b"
-)
-_BRACKETS = re.compile(r"[\(\[\{][^\)\]\}]*[\)\]\}]")
-_DASH_SUFFIX = re.compile(r"\s+[-–—]\s+(.*)$")
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
-_ARTIST_SPLIT = re.compile(r"\s*(?:,|;|&|/|\+|\bfeat\b\.?|\bft\b\.?|\bfeaturing\b|\band\b|\bwith\b)\s*")
+from playlist_builder.text import MatchingRules, artist_keys, load_matching_rules, name_key
 
 SpotifyMatcher = Callable[
     [Track], Any
@@ -152,41 +138,22 @@ class CuratedImportReport:
         }
 
 
-def normalise_name(text: str) -> str:
-    """Artist or title for comparison: casefolded, no diacritics, punctuation or release-variant suffixes."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("ß", "ss")
-    plain = _BRACKETS.sub(" ", plain)
-    suffix = _DASH_SUFFIX.search(plain)
-    if suffix is not None and _VERSION_WORDS.search(suffix.group(1)):
-        plain = plain[: suffix.start()]
-    return _NON_ALNUM.sub(" ", plain).strip()
-
-
-def artist_keys(artist: str | None) -> set[str]:
-    """The normalised individual names in an artist credit ("A & B feat. C" gives three)."""
-    if not artist:
-        return set()
-    whole = normalise_name(artist)
-    parts = {normalise_name(part) for part in _ARTIST_SPLIT.split(artist.casefold())}
-    return {name for name in (parts | {whole}) if name}
-
-
 @dataclass
 class LocalIndex:
     """Present local tracks with a length, by normalised title, for linking curated entries."""
 
+    matching: MatchingRules
     by_title: dict[str, list[Track]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
-    def build(cls, tracks: Iterable[Track]) -> LocalIndex:
+    def build(cls, tracks: Iterable[Track], matching: MatchingRules) -> LocalIndex:
         """Index local tracks that can be played (present, readable, length known)."""
-        index = cls()
+        index = cls(matching)
         for track in tracks:
             if track.source is not Source.LOCAL or track.missing or track.scan_error or not track.duration_s:
                 continue
             if track.title:
-                index.by_title[normalise_name(track.title)].append(track)
+                index.by_title[name_key(track.title)].append(track)
         return index
 
     def link(self, entry: CuratedEntry) -> tuple[LinkStatus, str, Track | None]:
@@ -194,7 +161,7 @@ class LocalIndex:
         wanted_artists = set().union(*(artist_keys(name) for name in entry.artist_names))
         same_name: dict[int, Track] = {}
         for title in entry.titles:
-            for track in self.by_title.get(normalise_name(title), []):
+            for track in self.by_title.get(name_key(title), []):
                 credits = (
                     artist_keys(track.artist) | artist_keys(track.album_artist) | artist_keys(track.composer)
                 )
@@ -202,11 +169,7 @@ class LocalIndex:
                     same_name[track.id] = track
         if not same_name:
             return LinkStatus.NOT_FOUND, "no local file with this artist and title", None
-        fitting = [
-            t
-            for t in same_name.values()
-            if abs((t.duration_s or 0.0) - entry.duration_s) <= LINK_DURATION_TOLERANCE_S
-        ]
+        fitting = [t for t in same_name.values() if self.matching.same_length(t.duration_s, entry.duration_s)]
         if len(fitting) == 1:
             return (
                 LinkStatus.LINKED,
@@ -247,7 +210,8 @@ def import_curated(
     ]
     retired = library.set_missing(retired_ids, True)
 
-    index = LocalIndex.build(library.list_tracks(source=Source.LOCAL, missing=False))
+    matching = load_matching_rules(settings.rules_dir)
+    index = LocalIndex.build(library.list_tracks(source=Source.LOCAL, missing=False), matching)
     rows = {t.id: t for t in library.list_tracks(source=Source.CURATED, ids=ids)}
     linker = _SpotifyLinker(library, spotify_matcher)
     outcomes: list[EntryOutcome] = []

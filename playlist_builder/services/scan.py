@@ -45,12 +45,21 @@ class ScanReport:
         return len(self.problems)
 
 
-def scan_paths(library: Library, paths: list[str], *, progress: ProgressCallback | None = None) -> ScanReport:
-    """Register each path as a root and scan it; raises InputError for a missing path or no audio at all."""
+def scan_paths(
+    library: Library,
+    paths: list[str],
+    *,
+    progress: ProgressCallback | None = None,
+    include_hidden: bool = False,
+) -> ScanReport:
+    """Register each path as a root and scan it; raises InputError for a missing path or no audio at all.
+
+    Hidden folders and files inside a root are skipped unless `include_hidden`.
+    """
     roots = [_validate_root(path) for path in paths]
     scan_report = ScanReport()
     for root in roots:
-        _scan_root(library, root, scan_report, progress)
+        _scan_root(library, root, scan_report, progress, include_hidden=include_hidden)
     if scan_report.seen == 0:
         where = ", ".join(roots)
         raise InputError(f"no audio files found in {where} (looked for mp3, flac, ogg, opus, m4a, wav, aiff)")
@@ -74,13 +83,20 @@ def _validate_root(path: str) -> str:
     return absolute
 
 
-def _scan_root(library: Library, root: str, out: ScanReport, progress: ProgressCallback | None) -> None:
+def _scan_root(
+    library: Library,
+    root: str,
+    out: ScanReport,
+    progress: ProgressCallback | None,
+    *,
+    include_hidden: bool = False,
+) -> None:
     root_id = library.add_root(root)
     out.roots.append(root)
     known = library.file_facts(root_id)
     found: list[FoundFile] = []
     unreadable_dirs: list[str] = []
-    for item in walk_audio_files(root):
+    for item in walk_audio_files(root, include_hidden=include_hidden):
         if isinstance(item, WalkProblem) and item.passed_over:
             out.notes.append((item.path, item.reason))
         elif isinstance(item, WalkProblem):

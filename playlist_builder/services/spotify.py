@@ -18,6 +18,7 @@ from playlist_builder.services.progress import ProgressCallback, ProgressEvent, 
 from playlist_builder.spotify import auth, importer, sync
 from playlist_builder.spotify.client import SpotifyNotFoundError, make_client, spotipy_errors
 from playlist_builder.spotify.match import MatchResult, match_track
+from playlist_builder.text import MatchingRules
 
 SYNC_KIND = "spotify"
 ENV_TOKEN = "PLAYLIST_BUILDER_SPOTIFY_TOKEN"
@@ -161,13 +162,14 @@ def link_tracks(
     library: Library,
     client: spotipy.Spotify,
     tracks: Iterable[Track],
+    matching: MatchingRules,
     progress: ProgressCallback | None = None,
 ) -> list[tuple[Track, MatchResult]]:
     """Match each track to Spotify and store the link of every unambiguous match on its row."""
     todo = list(tracks)
     results: list[tuple[Track, MatchResult]] = []
     for done, track in enumerate(todo, start=1):
-        result = match_track(client, track)
+        result = match_track(client, track, matching)
         if (
             result.status == "matched"
             and result.uri
@@ -248,13 +250,35 @@ def _previous_playlist(library: Library, session_id: int) -> SyncRecord | None:
     return next((r for r in library.syncs(session_id, kind=SYNC_KIND) if r.external_id), None)
 
 
+def _session_marker(library: Library, plan: SessionPlan, session_id: int) -> str:
+    """The marker this session's playlist carries, the same on every run.
+
+    A run killed between Spotify making the playlist and the library storing its id thus finds
+    that playlist next time instead of making a second one. Only a session without a creation
+    time gets a random marker, recorded before any playlist exists.
+    """
+    if plan.created_at is not None:
+        return sync.session_marker(session_id, plan.created_at)
+    for record in library.syncs(session_id, kind=SYNC_KIND):
+        marker = record.details.get("marker")
+        if isinstance(marker, str) and marker.startswith(sync.MARKER_PREFIX):
+            return marker
+    marker = sync.session_marker(session_id, None)
+    library.record_sync(session_id, SYNC_KIND, "", details={"status": "creating", "marker": marker})
+    return marker
+
+
 def _link_missing(
-    library: Library, client: spotipy.Spotify, plan: SessionPlan, progress: ProgressCallback | None
+    library: Library,
+    client: spotipy.Spotify,
+    plan: SessionPlan,
+    matching: MatchingRules,
+    progress: ProgressCallback | None,
 ) -> tuple[int, list[str]]:
     """Try to match the session's unmatched tracks; (how many got linked, the ambiguous ones)."""
     tracks = [library.get_track(item.track_id) for item in plan.items]
     todo = [t for t in tracks if t is not None and _spotify_uri(library, t) is None]
-    results = link_tracks(library, client, todo, progress)
+    results = link_tracks(library, client, todo, matching, progress)
     linked = sum(1 for _, r in results if r.status == "matched")
     ambiguous = [f"{t.artist or '?'} - {t.title}: {r.reason}" for t, r in results if r.status == "ambiguous"]
     return linked, ambiguous
@@ -274,17 +298,21 @@ def sync_session(
     name: str | None = None,
     public: bool = False,
     strict: bool = False,
-    match: bool = False,
+    match: MatchingRules | None = None,
     today: date | None = None,
     progress: ProgressCallback | None = None,
 ) -> SyncReport:
     """Push a session to the user's Spotify playlist for it: created the first time, replaced after.
 
+    With `match` (the matching rules), session tracks with no Spotify link are first looked up.
+
     The playlist id is recorded as soon as the playlist exists, and every write starts with a
     replace, so a run that is cut off is completed by running it again (no second playlist).
     """
     plan = library.get_session(session_id)
-    linked_now, ambiguous = _link_missing(library, client, plan, progress) if match else (0, [])
+    linked_now, ambiguous = (
+        _link_missing(library, client, plan, match, progress) if match is not None else (0, [])
+    )
     uris, left_out = session_uris(library, plan)
     if strict and left_out:
         raise SpotifyError(
@@ -298,7 +326,8 @@ def sync_session(
         )
     when = today or date.today()
     minutes = plan.total_s / 60 if plan.total_s > 0 else plan.target_minutes
-    description = sync.playlist_description(plan.arc_name, minutes, when)
+    marker = _session_marker(library, plan, session_id)
+    description = sync.playlist_description(plan.arc_name, minutes, when, marker)
     previous = _previous_playlist(library, session_id)
     playlist_id, url, created = "", "", False
     if previous is not None:
@@ -312,14 +341,15 @@ def sync_session(
                 progress, ProgressEvent(message="the earlier playlist is gone on Spotify; making a new one")
             )
     if not playlist_id:
-        made = sync.create_playlist(
+        made, _made_now = sync.create_marked_playlist(
             client,
             name or sync.default_playlist_name(plan.arc_name, minutes, when),
             public=public,
             description=description,
+            marker=marker,
         )
         playlist_id, url, created = made.id, made.url, True
-        details = {"status": "created", "public": public}
+        details = {"status": "created", "public": public, "marker": marker}
         library.record_sync(
             session_id, SYNC_KIND, url, external_id=playlist_id, snapshot=made.snapshot, details=details
         )
@@ -327,6 +357,7 @@ def sync_session(
     sync.verify_order(uris, sync.read_items(client, playlist_id))
     details = {
         "status": "complete",
+        "marker": marker,
         "public": public,
         "tracks": len(uris),
         "left_out": [i.track_id for i in left_out],

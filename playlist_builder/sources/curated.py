@@ -12,6 +12,7 @@ from typing import Any
 
 from playlist_builder.errors import ConfigError, NotFoundError
 from playlist_builder.model import Category, Source, Track
+from playlist_builder.text import format_duration as format_duration  # re-exported for linking messages
 from playlist_builder.tomlfile import locate_key
 
 # The phase names of the session arcs an entry's note may point to (rules/arcs use the same words).
@@ -114,14 +115,6 @@ def parse_duration(value: object) -> float:
     if not 0 < seconds <= MAX_DURATION_S:
         raise ValueError(f"{seconds:g} s is outside 0 to {MAX_DURATION_S // 3600} hours")
     return seconds
-
-
-def format_duration(seconds: float) -> str:
-    """`m:ss` (or `h:mm:ss`) for messages and the README."""
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def entry_to_track(entry: CuratedEntry) -> Track:

@@ -15,6 +15,7 @@ from mutagen.id3 import ID3
 from mutagen.mp4 import MP4Tags
 
 from playlist_builder.model import Source, Track
+from playlist_builder.text import clean_tag, has_line_break_or_control
 
 # Extensions we treat as audio. Anything else in a music folder (covers, .lrc, .cue, notes) is ignored.
 AUDIO_EXTENSIONS = frozenset(
@@ -35,8 +36,6 @@ AUDIO_EXTENSIONS = frozenset(
         ".aifc",
     }
 )
-# Control characters (other than tab) never belong in a tag value; some taggers leave NULs behind.
-_CONTROL_TABLE = {code: None for code in range(32) if code != 9} | {127: None}
 
 # mutagen class name -> our short format name
 _FORMAT_NAMES = {
@@ -83,15 +82,16 @@ def clean_text(value: Any) -> str | None:
         value = "; ".join(p for p in parts if p)
     elif isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
-    text = str(value).translate(_CONTROL_TABLE).strip()
+    text = clean_tag(str(value))  # line breaks and control characters become spaces: one line
     return text or None
 
 
-def walk_audio_files(root: str) -> Iterator[FoundFile | WalkProblem]:
+def walk_audio_files(root: str, *, include_hidden: bool = False) -> Iterator[FoundFile | WalkProblem]:
     """Yield every audio file under `root` (a folder or one file); problems are yielded, not raised.
 
     Directory symlinks are followed once: a directory already visited (same device and inode) is skipped,
-    so symlink loops cannot hang the walk.
+    so symlink loops cannot hang the walk. Hidden folders and files under the root (`.Trash-1000`,
+    `.venv`, macOS `._*` copies) are skipped unless `include_hidden`; a hidden root named itself is walked.
     """
     try:
         root_stat = os.stat(root)
@@ -115,6 +115,8 @@ def walk_audio_files(root: str) -> Iterator[FoundFile | WalkProblem]:
         lrc_stems = {os.path.splitext(e.name)[0] for e in entries if e.name.lower().endswith(".lrc")}
         subdirs: list[tuple[str, str]] = []
         for entry in entries:
+            if entry.name.startswith(".") and not include_hidden:
+                continue
             item = _visit(entry, prefix, lrc_stems, visited, subdirs)
             if item is not None:
                 yield item
@@ -153,6 +155,12 @@ def _visit(
             relative.encode("utf-8")
         except UnicodeEncodeError:
             return WalkProblem(entry.path, "file name is not valid UTF-8 (rename it to scan it)")
+    if not relative.isprintable() and has_line_break_or_control(relative):
+        # No playlist line can hold such a path, so the track could never be exported: say so now.
+        return WalkProblem(
+            entry.path,
+            "file or folder name contains a line break or control character (rename it to scan it)",
+        )
     return FoundFile(entry.path, relative, info.st_size, info.st_mtime, stem in lrc_stems)
 
 
@@ -180,7 +188,7 @@ def read_track(found: FoundFile) -> Track:
     if length <= 0:
         raise TagReadError("no audio stream (zero length; truncated or damaged file)")
     tags = _extract_tags(audio.tags)
-    file_name_title = os.path.splitext(os.path.basename(found.path))[0]
+    file_name_title = clean_tag(os.path.splitext(os.path.basename(found.path))[0])
     return Track(
         source=Source.LOCAL,
         source_key=found.relative,

@@ -42,6 +42,11 @@ EXPIRY_MARGIN_S = 60  # refresh this long before the access token runs out, so a
 # RFC 7636 §4.1: 43–128 characters. 64 random bytes give 86 base64url characters (512 bits of entropy).
 VERIFIER_BYTES = 64
 REFRESH_TOKEN_LIFETIME_DAYS = 182  # Spotify asks users to sign in again six months after sign-in
+# A busy (429) or failing (5xx) token endpoint is asked again a couple of times, waiting at most a
+# few seconds each: renewing a token must not hold up a command for long, and the sign-in is never
+# thrown away over it (the next command simply tries again).
+TOKEN_ATTEMPTS = 3
+TOKEN_RETRY_MAX_WAIT_S = 5.0
 
 SIGN_IN_AGAIN = "run `playlist-builder spotify login`"
 NOT_SIGNED_IN = f"not signed in to Spotify: {SIGN_IN_AGAIN} (or set PLAYLIST_BUILDER_SPOTIFY_TOKEN)"
@@ -160,26 +165,61 @@ class TokenCache:
 # --- the accounts service --------------------------------------------------------------------------
 
 
-def _token_request(session: requests.Session, accounts_url: str, form: dict[str, str]) -> dict[str, Any]:
-    """POST to the token endpoint; accounts-service errors come back as SpotifyAuthError."""
+def _token_request(
+    session: requests.Session,
+    accounts_url: str,
+    form: dict[str, str],
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """POST to the token endpoint, retrying a busy or failing service a few times (bounded wait).
+
+    Only a refusal comes back as `_TokenRefused`; rate limits (429), server errors and a lost
+    network are `SpotifyError`s that leave the sign-in as it is, to be tried again later.
+    """
     url = f"{accounts_url.rstrip('/')}/api/token"
+    for attempt in range(1, TOKEN_ATTEMPTS + 1):
+        try:
+            response = session.post(url, data=form, timeout=ACCOUNTS_TIMEOUT_S)
+        except requests.RequestException as exc:
+            raise SpotifyError(
+                f"cannot reach Spotify's sign-in service at {accounts_url}: check the network connection "
+                "(or PLAYLIST_BUILDER_SPOTIFY_ACCOUNTS_URL) and try again; your sign-in is kept"
+            ) from exc
+        status = response.status_code
+        if status == 429 or status >= 500:
+            if attempt < TOKEN_ATTEMPTS:
+                sleep(_token_retry_wait(response, attempt))
+                continue
+            busy = "is rate-limiting this app" if status == 429 else "failed"
+            raise SpotifyError(
+                f"Spotify's sign-in service {busy} (HTTP {status}, {attempt} tries): try again in a few "
+                "minutes; your sign-in is kept"
+            )
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if status != 200 or not isinstance(body, dict) or "access_token" not in body:
+            error = body.get("error", "") if isinstance(body, dict) else ""
+            raise _TokenRefused(str(error or f"HTTP {status}"))
+        return body
+    raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+
+
+def _token_retry_wait(response: requests.Response, attempt: int) -> float:
+    """Retry-After when it is a small number of seconds, else 1, 2 … s; never over the cap."""
+    value = (response.headers.get("Retry-After") or "").strip()
     try:
-        response = session.post(url, data=form, timeout=ACCOUNTS_TIMEOUT_S)
-    except requests.RequestException as exc:
-        raise SpotifyError(
-            f"cannot reach Spotify's sign-in service at {accounts_url}: check the network connection "
-            "(or PLAYLIST_BUILDER_SPOTIFY_ACCOUNTS_URL) and try again"
-        ) from exc
-    try:
-        body = response.json()
+        asked = float(value)
     except ValueError:
-        body = {}
-    if response.status_code >= 500:
-        raise SpotifyError(f"Spotify's sign-in service failed (HTTP {response.status_code}): try again later")
-    if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
-        error = body.get("error", "") if isinstance(body, dict) else ""
-        raise _TokenRefused(str(error or f"HTTP {response.status_code}"))
-    return body
+        asked = float("nan")
+    backoff = float(2 ** (attempt - 1))
+    wait = asked if 0.0 <= asked <= TOKEN_RETRY_MAX_WAIT_S else backoff  # NaN fails the comparison
+    return min(wait, TOKEN_RETRY_MAX_WAIT_S)
+
+
+class SignInExpiredError(SpotifyAuthError):
+    """Spotify definitively refused the refresh token (`invalid_grant`): the sign-in is dead."""
 
 
 class _TokenRefused(Exception):
@@ -229,7 +269,11 @@ def exchange_code(
 
 
 def refresh_token(
-    session: requests.Session, accounts_url: str, token: dict[str, Any], now: float | None = None
+    session: requests.Session,
+    accounts_url: str,
+    token: dict[str, Any],
+    now: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """A new access token from the refresh token; `invalid_grant` means the sign-in has expired."""
     now = time.time() if now is None else now
@@ -239,10 +283,10 @@ def refresh_token(
         raise SpotifyAuthError(EXPIRED)
     form = {"grant_type": "refresh_token", "refresh_token": str(refresh), "client_id": str(client_id)}
     try:
-        body = _token_request(session, accounts_url, form)
+        body = _token_request(session, accounts_url, form, sleep)
     except _TokenRefused as exc:
         if exc.error == "invalid_grant":
-            raise SpotifyAuthError(EXPIRED) from exc
+            raise SignInExpiredError(EXPIRED) from exc
         raise SpotifyAuthError(
             f"Spotify refused to renew the sign-in ({exc.error}): {SIGN_IN_AGAIN}"
         ) from exc
@@ -261,11 +305,13 @@ class TokenManager:
         accounts_url: str,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.cache = cache
         self.accounts_url = accounts_url
         self.session = session or requests.Session()
         self.clock = clock
+        self.sleep = sleep
         self._token: dict[str, Any] | None = None
         self._lock = threading.Lock()
 
@@ -278,10 +324,14 @@ class TokenManager:
 
     def _refresh(self, token: dict[str, Any]) -> dict[str, Any]:
         try:
-            renewed = refresh_token(self.session, self.accounts_url, token, now=self.clock())
-        except SpotifyAuthError:
+            renewed = refresh_token(
+                self.session, self.accounts_url, token, now=self.clock(), sleep=self.sleep
+            )
+        except SignInExpiredError:
+            # Only Spotify's definitive refusal forgets the sign-in (it says to discard a dead
+            # refresh token; `status` then says so). Busy, failing or other refusals keep it.
             self._token = None
-            self.cache.clear()  # Spotify says to discard a dead refresh token; `status` then says so
+            self.cache.clear()
             raise
         self.cache.save(renewed)
         self._token = renewed

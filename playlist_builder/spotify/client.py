@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import logging
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -46,16 +47,35 @@ class SpotifyNotFoundError(SpotifyError):
     """Spotify answered 404: the playlist or track named does not exist (or is gone)."""
 
 
-def _retry_after(response: requests.Response, default: float) -> float:
-    """Seconds a 429 asks us to wait (delta-seconds or an HTTP date)."""
+class SpotifyOutcomeUnknown(SpotifyError):
+    """A create request failed in a way that leaves open whether Spotify made the object.
+
+    Such requests are not repeated blindly: the caller looks for what may have been made first.
+    """
+
+
+def retry_after(response: requests.Response, default: float) -> float:
+    """Seconds a 429 asks us to wait (delta-seconds or an HTTP date); `default` for anything else.
+
+    A header that is neither ("soon", a broken date, NaN) gets the bounded default wait, never an error.
+    """
     value = (response.headers.get("Retry-After") or "").strip()
     if not value:
         return default
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else default
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return default
+        seconds = parsed.timestamp() - time.time()
+    return max(0.0, seconds) if math.isfinite(seconds) else default
+
+
+def _creates_something(method: str, url: str) -> bool:
+    """A request that makes a new object: repeating it after an unknown outcome could make two."""
+    return method.upper() == "POST" and _endpoint(url).rstrip("/") == "me/playlists"
 
 
 def _error_fields(response: requests.Response) -> tuple[str, str]:
@@ -115,6 +135,10 @@ class ApiSession(requests.Session):
             try:
                 response = super().request(method_s, url_s, *args, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:
+                if _creates_something(method_s, url_s):
+                    raise SpotifyOutcomeUnknown(
+                        f"the connection to Spotify broke during {method_s} {_endpoint(url_s)}"
+                    ) from exc
                 delay = self._backoff(attempt)
                 tries = min(self.policy.network_attempts, self.policy.max_attempts)
                 if attempt >= tries or self._over(delay):
@@ -149,7 +173,7 @@ class ApiSession(requests.Session):
                     "Spotify's request quota for this app is used up (QUOTA_EXCEEDED): wait for it to "
                     "reset (usually a day) and run the command again; nothing in the library was lost"
                 )
-            delay = _retry_after(response, self.policy.default_retry_after_s)
+            delay = retry_after(response, self.policy.default_retry_after_s)
             if last or self._over(delay):
                 raise SpotifyError(
                     f"Spotify is rate-limiting this app (it asks for {delay:.0f} s more; waited "
@@ -158,6 +182,10 @@ class ApiSession(requests.Session):
                 )
             return delay
         if status >= 500:
+            if _creates_something(method, url):
+                raise SpotifyOutcomeUnknown(
+                    f"Spotify failed (HTTP {status}) during {method} {_endpoint(url)}"
+                )
             delay = self._backoff(attempt)
             if last or self._over(delay):
                 raise SpotifyError(
@@ -262,7 +290,9 @@ def make_client(
             raise SpotifyAuthError(
                 f"not signed in to Spotify: {SIGN_IN_AGAIN} (or set PLAYLIST_BUILDER_SPOTIFY_TOKEN)"
             )
-        manager = TokenManager(cache, settings.spotify_accounts_url, session=accounts_session, clock=clock)
+        manager = TokenManager(
+            cache, settings.spotify_accounts_url, session=accounts_session, clock=clock, sleep=sleep
+        )
         session = ApiSession(policy, sleep=sleep, on_unauthorized=manager.force_refresh)
         client = spotipy.Spotify(auth_manager=manager, requests_session=session)
     client.prefix = _api_prefix(settings)

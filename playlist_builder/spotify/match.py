@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -11,18 +10,11 @@ import spotipy
 
 from playlist_builder.model import Source, Track
 from playlist_builder.spotify.importer import SEARCH_LIMIT, search_tracks, track_from_spotify
-
-# The same recording on two releases differs by a second or two at most (silence trimmed at the
-# ends); a radio edit, a live take or a remix differs by more. ±3 s keeps the first and drops the rest.
-DURATION_TOLERANCE_S = 3.0
+from playlist_builder.text import MatchingRules, artist_keys, name_key, split_credit
 
 MatchStatus = Literal["matched", "ambiguous", "none"]
 
-_BRACKETS = re.compile(r"\s*[\(\[\{][^\)\]\}]*[\)\]\}]")
-_VERSION_SUFFIX = re.compile(r"\s+-\s+.*$")  # "Title - Remastered 2011", "Title - Live"
-_NON_WORD = re.compile(r"[^\w\s]+")
 _SPACES = re.compile(r"\s+")
-_ARTIST_SPLIT = re.compile(r"\s*(?:,|;|&|/|\bfeat\.?|\bft\.?|\bfeaturing\b|\band\b|\bx\b|\bwith\b)\s*", re.I)
 
 
 @dataclass(frozen=True)
@@ -48,34 +40,9 @@ class MatchResult:
     reason: str = ""
 
 
-def normalise_title(title: str) -> str:
-    """A title for comparison: no brackets, version suffix, punctuation, case or accents variants."""
-    text = unicodedata.normalize("NFKC", title).casefold()
-    text = _BRACKETS.sub("", text)
-    text = _VERSION_SUFFIX.sub("", text)
-    text = _NON_WORD.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
-
-
-def artist_names(artist: str | None) -> set[str]:
-    """The individual artists named in an artist string, normalised."""
-    if not artist:
-        return set()
-    parts = _ARTIST_SPLIT.split(unicodedata.normalize("NFKC", artist))
-    return {n for n in (_SPACES.sub(" ", _NON_WORD.sub(" ", p.casefold())).strip() for p in parts) if n}
-
-
 def _candidate(obj: dict[str, Any]) -> Candidate:
     track = track_from_spotify(obj)
     return Candidate(track.source_key, track.title, track.artist, track.album, track.duration_s, track.isrc)
-
-
-def _close_in_length(candidate: Candidate, duration_s: float | None) -> bool:
-    return (
-        duration_s is not None
-        and candidate.duration_s is not None
-        and abs(candidate.duration_s - duration_s) <= DURATION_TOLERANCE_S
-    )
 
 
 def _unique(candidates: list[Candidate]) -> list[Candidate]:
@@ -90,7 +57,7 @@ def _quoted(value: str) -> str:
     return '"' + _SPACES.sub(" ", value.replace('"', " ")).strip() + '"'
 
 
-def match_by_isrc(client: spotipy.Spotify, track: Track) -> MatchResult | None:
+def match_by_isrc(client: spotipy.Spotify, track: Track, matching: MatchingRules) -> MatchResult | None:
     """Search `isrc:CODE`; None when Spotify has no track with that ISRC (try text next)."""
     if not track.isrc:
         return None
@@ -99,33 +66,33 @@ def match_by_isrc(client: spotipy.Spotify, track: Track) -> MatchResult | None:
     same = _unique([c for c in map(_candidate, results) if (c.isrc or "").upper() == isrc])
     if not same:
         return None
-    fitting = [c for c in same if track.duration_s is None or _close_in_length(c, track.duration_s)]
+    ours = track.duration_s
+    fitting = [c for c in same if ours is None or matching.same_length(c.duration_s, ours)]
     if not fitting:
         return MatchResult(
             "ambiguous",
             candidates=tuple(same),
             method="isrc",
-            reason=f"Spotify has ISRC {isrc}, but its length is off ours by over {DURATION_TOLERANCE_S:g} s",
+            reason=f"Spotify has ISRC {isrc}, but its length is off ours by over "
+            f"{matching.duration_tolerance_s:g} s",
         )
     # One ISRC is one recording: releases that share it play the same audio, so the first is as good
     # as any. Spotify lists the original release first.
     return MatchResult("matched", fitting[0].uri, tuple(fitting), "isrc", f"same ISRC {isrc}")
 
 
-def match_by_text(client: spotipy.Spotify, track: Track) -> MatchResult:
+def match_by_text(client: spotipy.Spotify, track: Track, matching: MatchingRules) -> MatchResult:
     """Search artist and title; accept only one recording whose length is within the tolerance."""
-    ours = artist_names(track.artist)
-    title = normalise_title(track.title or "")
+    ours = artist_keys(track.artist)
+    title = name_key(track.title or "")
     if not ours or not title:
         return MatchResult("none", method="text", reason="needs both artist and title to search")
-    query = f"track:{_quoted(track.title)} artist:{_quoted(track.artist or '')}"
+    # One artist of the credit: Spotify's search does not know our separators ("A + B", "A x B").
+    first_artist = next(iter(split_credit(track.artist)), track.artist or "")
+    query = f"track:{_quoted(track.title)} artist:{_quoted(first_artist)}"
     results = search_tracks(client, query, SEARCH_LIMIT)
     alike = _unique(
-        [
-            c
-            for c in map(_candidate, results)
-            if normalise_title(c.title) == title and ours & artist_names(c.artist)
-        ]
+        [c for c in map(_candidate, results) if name_key(c.title) == title and ours & artist_keys(c.artist)]
     )
     if not alike:
         return MatchResult("none", method="text", reason="no Spotify track with this artist and title")
@@ -136,13 +103,14 @@ def match_by_text(client: spotipy.Spotify, track: Track) -> MatchResult:
             method="text",
             reason="our length is unknown, so it cannot be confirmed",
         )
-    fitting = [c for c in alike if _close_in_length(c, track.duration_s)]
+    fitting = [c for c in alike if matching.same_length(c.duration_s, track.duration_s)]
     if not fitting:
         return MatchResult(
             "none",
             candidates=tuple(alike),
             method="text",
-            reason=f"artist and title found, but no version within {DURATION_TOLERANCE_S:g} s of our length",
+            reason="artist and title found, but no version within "
+            f"{matching.duration_tolerance_s:g} s of our length",
         )
     isrcs = {c.isrc for c in fitting}
     if len(fitting) == 1 or (len(isrcs) == 1 and None not in isrcs):
@@ -157,13 +125,13 @@ def match_by_text(client: spotipy.Spotify, track: Track) -> MatchResult:
     )
 
 
-def match_track(client: spotipy.Spotify, track: Track) -> MatchResult:
+def match_track(client: spotipy.Spotify, track: Track, matching: MatchingRules) -> MatchResult:
     """Find the Spotify track for a local or curated one; ambiguous results are reported, never guessed."""
     if track.spotify_uri:
         return MatchResult("matched", track.spotify_uri, method="linked", reason="already linked")
     if track.source is Source.SPOTIFY:
         return MatchResult("matched", track.source_key, method="linked", reason="a Spotify track")
-    by_isrc = match_by_isrc(client, track)
+    by_isrc = match_by_isrc(client, track, matching)
     if by_isrc is not None:
         return by_isrc
-    return match_by_text(client, track)
+    return match_by_text(client, track, matching)

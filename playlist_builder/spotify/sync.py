@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import spotipy
 
 from playlist_builder.errors import SpotifyError
-from playlist_builder.spotify.client import spotipy_errors
+from playlist_builder.spotify.client import SpotifyOutcomeUnknown, spotipy_errors
 from playlist_builder.spotify.importer import PAGE_LIMIT, OnItem, entry_object, pages
 
 WRITE_LIMIT = 100  # Spotify takes at most 100 items per add or replace request
 DESCRIPTION_MAX = 300  # Spotify's limit on a playlist description
 PLAYLIST_URL = "https://open.spotify.com/playlist/{id}"
+MARKER_PREFIX = "pb-sync-"  # starts the tag in a playlist's description that names its session
+# A create whose outcome is unknown is checked, then tried again, at most this often in one run.
+CREATE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -27,10 +32,37 @@ class CreatedPlaylist:
     snapshot: str | None
 
 
-def playlist_description(arc_name: str, minutes: float, when: date) -> str:
-    """What the playlist says about itself: arc, length and date only (never patient data)."""
+def session_marker(session_id: int, created_at: datetime | None) -> str:
+    """The tag a session's playlist carries, so it is found again after a lost reply or a crash.
+
+    Derived from the session's id and creation time (to the microsecond), so it is the same on every
+    run without being stored, differs between two clinics' databases on one Spotify account, and
+    says nothing about the patient. Random when the creation time is unknown. Letters, digits and
+    hyphens only, so Spotify's escaping of descriptions leaves it intact.
+    """
+    if created_at is None:
+        return f"{MARKER_PREFIX}{secrets.token_hex(6)}"
+    seed = f"{session_id}|{created_at.isoformat()}".encode()
+    return f"{MARKER_PREFIX}{hashlib.sha256(seed).hexdigest()[:12]}"
+
+
+def playlist_description(arc_name: str, minutes: float, when: date, marker: str = "") -> str:
+    """What the playlist says about itself: arc, length, date and its marker (never patient data)."""
     text = f"Lyric-free session: {arc_name} arc, {minutes:.0f} min, synced {when.isoformat()}."
-    return text[:DESCRIPTION_MAX]
+    if not marker:
+        return text[:DESCRIPTION_MAX]
+    return f"{text[: DESCRIPTION_MAX - len(marker) - 1]} {marker}"
+
+
+def find_marked_playlist(client: spotipy.Spotify, marker: str) -> CreatedPlaylist | None:
+    """The signed-in user's playlist whose description carries `marker`, if there is one."""
+    with spotipy_errors():
+        first = client.current_user_playlists(limit=PAGE_LIMIT)
+        for page in pages(client, first):
+            for playlist in page.get("items") or []:
+                if playlist and marker in str(playlist.get("description") or ""):
+                    return _created(playlist)
+    return None
 
 
 def default_playlist_name(arc_name: str, minutes: float, when: date) -> str:
@@ -44,9 +76,40 @@ def create_playlist(client: spotipy.Spotify, name: str, *, public: bool, descrip
         made: dict[str, Any] = client.current_user_playlist_create(
             name, public=public, collaborative=False, description=description
         )
-    playlist_id = str(made["id"])
-    url = (made.get("external_urls") or {}).get("spotify") or PLAYLIST_URL.format(id=playlist_id)
-    return CreatedPlaylist(playlist_id, url, made.get("snapshot_id"))
+    return _created(made)
+
+
+def _created(playlist: dict[str, Any]) -> CreatedPlaylist:
+    playlist_id = str(playlist["id"])
+    url = (playlist.get("external_urls") or {}).get("spotify") or PLAYLIST_URL.format(id=playlist_id)
+    return CreatedPlaylist(playlist_id, url, playlist.get("snapshot_id"))
+
+
+def create_marked_playlist(
+    client: spotipy.Spotify, name: str, *, public: bool, description: str, marker: str
+) -> tuple[CreatedPlaylist, bool]:
+    """The session's playlist, made at most once: (playlist, whether this call made it).
+
+    A create that fails without saying whether it worked (a 5xx, a dropped connection) is not
+    simply sent again: the user's playlists are searched for the marker first, and only when none
+    carries it is the create tried again.
+    """
+    found = find_marked_playlist(client, marker)
+    if found is not None:
+        return found, False
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            return create_playlist(client, name, public=public, description=description), True
+        except SpotifyOutcomeUnknown as exc:
+            found = find_marked_playlist(client, marker)
+            if found is not None:
+                return found, True
+            if attempt == CREATE_ATTEMPTS:
+                raise SpotifyError(
+                    f"{exc}, {attempt} tries, and no playlist was made: try again later; "
+                    "nothing in the library was lost"
+                ) from exc
+    raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
 
 def update_details(

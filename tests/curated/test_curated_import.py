@@ -13,12 +13,9 @@ from playlist_builder.db.curated import curated_rows_by_linked_track, curated_tr
 from playlist_builder.db.library import Library
 from playlist_builder.errors import SpotifyAuthError
 from playlist_builder.model import Category, Source, Track
-from playlist_builder.services.curated import (
-    LinkStatus,
-    artist_keys,
-    import_curated,
-    normalise_name,
-)
+from playlist_builder.services.curated import LinkStatus, import_curated
+from playlist_builder.text import artist_keys
+from playlist_builder.text import name_key as normalise_name
 
 ALINA = {
     "title": "Für Alina",
@@ -295,3 +292,33 @@ def test_a_broken_file_imports_nothing(
     with pytest.raises(ConfigError, match=r"broken\.toml"):
         import_curated(library, curated_settings)
     assert curated_tracks(library) == []
+
+
+def test_a_collaboration_links_whatever_separator_each_side_uses(
+    library: Library,
+    curated_settings: Settings,
+    write_library: Callable[..., Path],
+    add_local: Callable[..., Track],
+) -> None:
+    """The curated list writes `+`, the file's tag `x`: the same artists, so the same recording."""
+    entry = {"title": "Saman", "artist": "Ólafur Arnalds + Nils Frahm", "duration": "4:10"}
+    write_library("duo", [entry])
+    copy = add_local("Saman", "Olafur Arnalds x Nils Frahm", 250.0 + 2.0)
+    [outcome] = import_curated(library, curated_settings).outcomes
+    assert outcome.local_status is LinkStatus.LINKED and outcome.local_track_id == copy.id
+
+
+def test_the_length_tolerance_comes_from_the_rules_file(
+    library: Library,
+    curated_settings: Settings,
+    write_library: Callable[..., Path],
+    add_local: Callable[..., Track],
+    tmp_path: Path,
+) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "matching.toml").write_text("[matching]\nduration_tolerance_s = 10.0\n")
+    write_library("calm", [ALINA])
+    copy = add_local("Für Alina", "Arvo Pärt", 647 + 8)  # 8 s off: outside the shipped 3 s
+    [outcome] = import_curated(library, curated_settings.with_overrides(rules_dir=rules)).outcomes
+    assert outcome.local_status is LinkStatus.LINKED and outcome.local_track_id == copy.id

@@ -56,7 +56,9 @@ def test_each_category_has_at_least_an_hour_of_curated_music() -> None:
 
 def test_shipped_libraries_invent_no_identifiers() -> None:
     # None could be verified when the starter lists were written; the README says so.
-    for lib in load_curated_libraries(SHIPPED):
+    shipped = load_curated_libraries(SHIPPED)
+    assert shipped and all(lib.entries for lib in shipped), f"no curated entries found in {SHIPPED}"
+    for lib in shipped:
         for entry in lib.entries:
             assert entry.isrc is None and entry.spotify_uri is None, entry.source_key
 

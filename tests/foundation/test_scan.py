@@ -239,4 +239,4 @@ def test_tags_in_odd_encodings_survive(library: Library, tmp_path: Path) -> None
     tracks = {t.source_key: t for t in library.list_tracks()}
     assert tracks["latin1.mp3"].title == "Café crème"
     assert tracks["bad-utf8.flac"].title == "\ufffd"  # replaced, not a crash
-    assert tracks["bad-utf8.flac"].artist == "OkArtist"
+    assert tracks["bad-utf8.flac"].artist == "Ok Artist"  # a control character separates, never joins

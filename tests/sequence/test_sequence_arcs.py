@@ -30,6 +30,7 @@ energy_end = 0.3
 preferred = ["nature"]
 allowed = ["nature", "ambient"]
 max_energy = 0.5
+description = "Arriving."
 
 [[phases]]
 name = "deep"
@@ -39,6 +40,7 @@ energy_end = 0.2
 preferred = ["ambient"]
 allowed = ["ambient", "binaural"]
 max_energy = 0.3
+description = "Deep."
 """
 
 
@@ -66,7 +68,9 @@ def test_shipped_arcs_load_with_the_issue_lengths(arcs: dict[str, Arc]) -> None:
 
 
 def test_every_shipped_arc_explains_its_numbers() -> None:
-    for path in REPO_ARCS.glob("*.toml"):
+    shipped = sorted(REPO_ARCS.glob("*.toml"))
+    assert shipped, f"no arc templates found in {REPO_ARCS}"
+    for path in shipped:
         comments = [
             line for line in path.read_text(encoding="utf-8").splitlines() if line.lstrip().startswith("#")
         ]
@@ -83,13 +87,13 @@ def test_a_good_arc_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "key", "line"),
     [
-        (("max_energy = 0.3\n", "max_energy = 1.3\n"), "phases[1].max_energy", 26),
-        (('allowed = ["ambient", "binaural"]', 'allowed = ["ambient", "jazz"]'), "phases[1].allowed", 25),
+        (("max_energy = 0.3\n", "max_energy = 1.3\n"), "phases[1].max_energy", 27),
+        (('allowed = ["ambient", "binaural"]', 'allowed = ["ambient", "jazz"]'), "phases[1].allowed", 26),
         (('preferred = ["nature"]', 'preferred = ["binaural"]'), "phases[0].preferred", 15),
         (("share = 0.6", "share = 0.7"), "phases[0].share", 12),
         (("crossfade_s = 8\n", "crossfade_s = 8\ncrossfade = 3\n"), "crossfade", 7),
         (('name = "test-arc"', 'name = "other"'), "name", 1),
-        (("energy_start = 0.25", "energy_start = 0.1"), "phases[1].energy_start", 22),
+        (("energy_start = 0.25", "energy_start = 0.1"), "phases[1].energy_start", 23),
         (("min_minutes = 40", "min_minutes = 55"), "default_minutes", 3),
     ],
 )

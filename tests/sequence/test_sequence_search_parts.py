@@ -50,8 +50,8 @@ def test_the_vectorised_step_offers_what_the_depth_first_walk_would(
         last=np.array([rows[-1] if rows else -1 for rows in plans]),
         used=used_matrix(columns, plans),
     )
-    judge = PlanCost(prepared, iv_arc, seq_rules)
-    options = best_options(columns, setup, heads, judge, iv_arc, seq_rules.search.branching)
+    judge = PlanCost(prepared)
+    options = best_options(columns, setup, heads, judge, seq_rules.search.branching)
     assert len(set(options.plan.tolist())) >= 3, "most plans have options to compare"
     for index, (rows, clock) in enumerate(zip(plans, clocks, strict=True)):
         walk.rows, walk.clock = list(rows), clock
@@ -64,7 +64,7 @@ def test_the_vectorised_step_offers_what_the_depth_first_walk_would(
 def test_the_judge_adds_up_what_the_plan_reports(iv_arc: Arc, seq_rules: SequenceRules) -> None:
     prepared = prepared_for(iv_arc, seq_rules)
     solution = Search(prepared, iv_arc, seq_rules).run()
-    judge = PlanCost(prepared, iv_arc, seq_rules)
+    judge = PlanCost(prepared)
     plan = build_plan(iv_arc, 50, TABLE, seed=1, rules=seq_rules)
     rows = [TABLE.index_of(item.track_id) for item in plan.items]
     phases = [next(i for i, p in enumerate(iv_arc.phases) if p.name == item.phase) for item in plan.items]
@@ -91,7 +91,7 @@ def test_material_a_later_phase_needs_is_priced_for_earlier_phases(
 
 def test_the_beam_and_the_improver_keep_every_rule(iv_arc: Arc, seq_rules: SequenceRules) -> None:
     prepared = prepared_for(iv_arc, seq_rules)
-    judge = PlanCost(prepared, iv_arc, seq_rules)
+    judge = PlanCost(prepared)
     start = BeamSearch(prepared, iv_arc, seq_rules, judge, outlook(prepared, seq_rules)).run()
     before = judge.total(start.rows, start.phase_of, start.timing)
     polished, after = Improver(judge).run(start, list(range(len(start.rows))))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sequence_fixtures import REPO_RULES
 
-from playlist_builder.sequence.rules import SequenceLimits
+from playlist_builder.sequence.rules import load_sequence_rules
 from playlist_builder.sequence.timing import fit_timing
 
-LIMITS = SequenceLimits()
+LIMITS = load_sequence_rules(REPO_RULES).limits
 
 
 def test_exact_fit_keeps_the_preferred_crossfade() -> None:

@@ -12,6 +12,7 @@ import base64
 import itertools
 import json
 import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,10 @@ class Fault:
     times: int = 1
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    # Do the work first, then answer with the fault: a server that fails after it has acted.
+    after: bool = False
+    # Close the connection without any answer (status is then ignored): a dropped connection.
+    drop: bool = False
 
 
 @dataclass(frozen=True)
@@ -284,6 +289,20 @@ class FakeSpotify:
         }
 
 
+class _Discard:
+    """Stands in for a request handler so a route can act while its answer is thrown away."""
+
+    def __init__(self, handler: BaseHTTPRequestHandler) -> None:
+        self.headers = handler.headers
+        self.command = handler.command
+
+    def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+        return None
+
+    def _error(self, status: int, message: str | None = None, reason: str | None = None) -> None:
+        return None
+
+
 def _handler(fake: FakeSpotify, server_name: str) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -339,6 +358,15 @@ def _handler(fake: FakeSpotify, server_name: str) -> type[BaseHTTPRequestHandler
                 )
                 if fault is not None:
                     fault.times -= 1
+            if fault is not None and fault.after:
+                if server_name == "accounts":
+                    accounts_route(_Discard(self), fake, parts.path, query, body)
+                else:
+                    api_route(_Discard(self), fake, parts.path, query, body)
+            if fault is not None and fault.drop:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             if fault is not None:
                 payload = fault.body
                 if payload is None:

@@ -7,6 +7,7 @@ import hashlib
 import re
 import secrets
 import time
+import unicodedata
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -169,6 +170,8 @@ def api_route(h: Any, fake: FakeSpotify, path: str, query: dict[str, str], body:
         _saved(h, fake, query)
     elif method == "GET" and route == "search":
         _search(h, fake, query)
+    elif method == "GET" and route == "me/playlists":
+        _my_playlists(h, fake, query)
     elif method == "POST" and route == "me/playlists":
         _create(h, fake, body if isinstance(body, dict) else {})
     elif (found := re.fullmatch(r"playlists/([^/]+)/items", route)) is not None:
@@ -188,13 +191,19 @@ def _saved(h: Any, fake: FakeSpotify, query: dict[str, str]) -> None:
     h._send(200, fake.page("me/tracks", entries, offset, limit))
 
 
+def _fold(text: str) -> str:
+    """Spotify's search ignores case and accents."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def _matches(track: dict[str, Any], q: str) -> bool:
-    q = q.strip()
+    q = _fold(q.strip())
     if q.lower().startswith("isrc:"):
         return (track.get("external_ids") or {}).get("isrc", "").upper() == q[5:].strip().upper()
-    name = track["name"].casefold()
-    artists = " ".join(a["name"] for a in track["artists"]).casefold()
-    everything = f"{name} {artists} {track['album']['name'].casefold()}"
+    name = _fold(track["name"])
+    artists = _fold(" ".join(a["name"] for a in track["artists"]))
+    everything = f"{name} {artists} {_fold(track['album']['name'])}"
     for quoted_key, quoted, bare_key, bare, word in re.findall(r'(\w+):"([^"]*)"|(\w+):(\S+)|(\S+)', q):
         key = quoted_key or bare_key
         value = (quoted or bare or word).casefold()
@@ -222,6 +231,16 @@ def _search(h: Any, fake: FakeSpotify, query: dict[str, str]) -> None:
         found = [t for t in fake.tracks.values() if _matches(t, q)]
     extra = "&" + urlencode({"query": q, "type": "track"})
     h._send(200, {"tracks": fake.page("search", found, offset, limit, extra)})
+
+
+def _my_playlists(h: Any, fake: FakeSpotify, query: dict[str, str]) -> None:
+    limit, offset = _int(query, "limit", 20), _int(query, "offset", 0)
+    if not 1 <= limit <= PLAYLIST_PAGE_MAX or offset < 0:
+        h._error(400, "Invalid limit")
+        return
+    with fake.lock:
+        mine = [_playlist_object(fake, p) for p in fake.playlists.values()]
+    h._send(200, fake.page("me/playlists", mine, offset, limit))
 
 
 def _create(h: Any, fake: FakeSpotify, body: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 import spotipy
 from fake_spotify_api import FakeSpotify
+from spotify_test_support import MATCHING
 
 from playlist_builder.db.library import Library
 from playlist_builder.errors import SpotifyError
@@ -84,6 +85,7 @@ def test_first_sync_creates_a_private_playlist_in_session_order(
     assert record.external_id == report.playlist_id and record.snapshot == report.snapshot
     assert record.details["status"] == "complete" and record.details["left_out"] == [left.track_id]
     assert created.details["status"] == "created"
+    assert created.details["marker"] in playlist["description"]  # found again after a lost reply
 
 
 def test_description_uses_the_planned_length(
@@ -154,7 +156,7 @@ def test_match_links_local_tracks_before_syncing(
 ) -> None:
     rain = fake_spotify.add_track("Regen", "Lokal", duration_ms=201_000)
     session_id, expected = make_session(library, fake_spotify, 2, local_titles=("Regen", "Wind"))
-    report = sync_session(library, client, session_id, match=True, today=TODAY)
+    report = sync_session(library, client, session_id, match=MATCHING, today=TODAY)
     assert report.linked_now == 1
     assert [i.title for i in report.left_out] == ["Wind"]
     assert fake_spotify.playlist_uris(report.playlist_id) == [expected[0], rain["uri"], *expected[1:]]
