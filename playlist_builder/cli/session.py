@@ -242,7 +242,7 @@ def _write_extras(app: AppContext, session_id: int, sheet: Path | None, plot: Pa
 
 
 def _label(view: SessionView, track_id: int) -> str:
-    from playlist_builder.export.m3u import clean_tag  # one line per track, whatever the tags hold
+    from playlist_builder.text import clean_tag  # one line per track, whatever the tags hold
 
     track = view.tracks.get(track_id)
     if track is None:
