@@ -234,12 +234,12 @@ def mix(
     rate: str | None,
     sheet: Path | None,
 ) -> None:
-    """Render a session into one continuous, level-matched file with the plan's crossfades.
+    """Render a session into one continuous, level-matched file that lasts the length asked for.
 
     Every track is brought to one loudness (true peak kept under the ceiling of rules/export.toml),
-    each change of track fades gently, and the session fades in and out. The mix lasts the length
-    asked for, like the playlist. The output folder is checked before any work; the file is
-    measured as it is written.
+    each change of track fades gently (overlapping only what the tracks run over the length asked
+    for), and the session fades in and out. The output folder is checked before any work; the file
+    is measured as it is written.
 
     \b
     Example:
