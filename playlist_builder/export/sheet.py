@@ -82,8 +82,8 @@ class SessionSheet:
 
 
 ENERGY_SCALE = (
-    "Energy runs from 0 (stillest) to 1 (busiest). It is measured from the audio: 35% loudness, 25% "
-    "density of events, 20% brightness and 20% pace, each scaled 0-1. Calm session music sits low: "
+    "Energy runs from 0 (stillest) to 1 (busiest). It is measured from the audio's loudness, density "
+    "of events, brightness and pace (audio/energy.py weighs them). Calm session music sits low: "
     "about 0.1-0.2 is near-still (drones, soft rain), 0.3 gentle movement (soft piano, waves), and "
     "above 0.5 busy. Tracks without audio analysis (Spotify) carry an estimate."
 )
