@@ -2,10 +2,10 @@
 
 Run: .venv/bin/python benchmarks/export_kill_loop.py [--runs 10] [--minutes 6]
 
-Sets up a library of generated tracks (rows stored directly, as the export tests do: this benchmark is
-about the export commands, which run as the product's own `playlist-builder` processes), a short arc
-so each mix renders in seconds, and one session. Then, per run and per command: start the command,
-kill -9 it at a random moment, run it again to completion, and count
+Sets up the export tests' short session: generated tracks (rows stored directly, as those tests do:
+this benchmark is about the export commands, which run as the product's own `playlist-builder`
+processes) and a six-minute arc so each mix renders in seconds. Then, per run and per command: start
+the command, kill -9 it at a random moment, run it again to completion, and count
 - leftover temp files (`.pb-*.part`) after the re-run,
 - leftover processes (anything still running from the killed command, e.g. an ffmpeg child),
 - runs that did not converge (the re-run failed, or its files differ from a clean run's),
@@ -19,7 +19,6 @@ import argparse
 import hashlib
 import os
 import random
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -28,73 +27,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import soundfile as sf
-
 from playlist_builder.db.library import Library
-from playlist_builder.model import Category, Classification, LyricsStatus, Source, Track
 
 ROOT = Path(__file__).resolve().parent.parent
+# The export tests' short session (a six-minute arc, tracks of 30-70 s), so each mix renders in seconds.
+sys.path.insert(0, str(ROOT / "tests" / "export"))
+from export_fixtures import short_session_rules, stock_short_tracks  # noqa: E402
+
 CLI = [str(Path(sys.executable).parent / "playlist-builder")]  # the installed command, as a clinic runs it
-FILE_RATE = 22050
-ARC = """
-name = "short"
-description = "A short arc for the kill loop."
-default_minutes = 6
-min_minutes = 5
-max_minutes = 20
-crossfade_s = 4
-max_energy_step = 0.3
-max_loudness_step_lu = 12
-"""
-PHASES = (("settle", 0.3, 0.30, 0.25), ("deep", 0.4, 0.20, 0.20), ("ground", 0.3, 0.25, 0.30))
-
-
-def make_rules(folder: Path) -> Path:
-    """The shipped rules, tracks down to 30 s, and the short arc."""
-    rules = folder / "rules"
-    shutil.copytree(ROOT / "rules", rules)
-    sequence = rules / "sequence.toml"
-    sequence.write_text(sequence.read_text().replace("min_track_s = 90", "min_track_s = 30"))
-    arc = ARC
-    for name, share, start, end in PHASES:
-        arc += (f'\n[[phases]]\nname = "{name}"\nshare = {share}\nenergy_start = {start}\n'
-                f'energy_end = {end}\npreferred = ["ambient", "nature"]\nallowed = ["ambient", "nature"]\n'
-                f'max_energy = 0.6\ndescription = "{name}"\n')  # fmt: skip
-    (rules / "arcs" / "short.toml").write_text(arc)
-    return rules
-
-
-def make_library(db_url: str, music: Path, count: int) -> None:
-    """`count` eligible local tracks of 30-70 s: quiet tones and noise, as FLAC files."""
-    rng = np.random.default_rng(3)
-    music.mkdir()
-    library = Library.open(db_url)
-    try:
-        root = library.add_root(str(music))
-        for index in range(count):
-            seconds = float(rng.uniform(30, 70))
-            frames = int(seconds * FILE_RATE)
-            t = np.arange(frames) / FILE_RATE
-            audio = 0.05 * np.sin(2 * np.pi * (180 + 20 * index) * t) + 0.01 * rng.standard_normal(frames)
-            name = f"{index:02d} track.flac"
-            sf.write(str(music / name), np.stack([audio, audio], axis=1).astype(np.float32), FILE_RATE)
-            track = Track(
-                source=Source.LOCAL,
-                source_key=name,
-                title=f"Track {index}",
-                artist=f"A{index % 7}",
-                duration_s=frames / FILE_RATE,
-                file_format="flac",
-            )
-            track_id = library.upsert_tracks([track], root)[0]
-            energy = float(rng.uniform(0.18, 0.32))
-            verdict = Classification(category=(Category.AMBIENT, Category.NATURE)[index % 2],
-                                     lyrics=LyricsStatus.INSTRUMENTAL, confidence=0.9,
-                                     energy=energy, rules_version="bench")  # fmt: skip
-            library.save_classification(track_id, verdict, input_hash="bench")
-    finally:
-        library.close()
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -141,12 +81,16 @@ def main() -> None:
         base = Path(temp)
         db_path = base / "library.sqlite3"
         db_url = f"sqlite:///{db_path}"
-        make_library(db_url, base / "music", 40)
+        library = Library.open(db_url)
+        try:
+            stock_short_tracks(library, base / "music")
+        finally:
+            library.close()
         env = {
             **os.environ,
             "PLAYLIST_BUILDER_DB": db_url,
             "PLAYLIST_BUILDER_DATA_DIR": str(base / "data"),
-            "PLAYLIST_BUILDER_RULES_DIR": str(make_rules(base)),
+            "PLAYLIST_BUILDER_RULES_DIR": str(short_session_rules(base)),
             "PLAYLIST_BUILDER_OFFLINE": "1",
         }
         built = run(

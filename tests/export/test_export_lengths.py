@@ -2,84 +2,29 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 import soundfile as sf
+from export_fixtures import short_session_rules, stock_short_tracks
 
 from playlist_builder.config import Settings
 from playlist_builder.db.library import Library
 from playlist_builder.export.m3u import parse_playlist
-from playlist_builder.model import Category, Classification, LyricsStatus, Source, Track
 from playlist_builder.services.export_device import export_device
 from playlist_builder.services.export_m3u import export_m3u
 from playlist_builder.services.export_mix import export_mix
 from playlist_builder.services.export_sheet import session_sheet
 from playlist_builder.services.session import build_session
 
-REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
 TOLERANCE_S = 10.0  # rules/sequence.toml limits.total_tolerance_s: the clinic's promise
 MINUTES = 6.0
-FILE_RATE = 8000  # small files; the mix resamples them to 44.1 kHz like any low-rate source
-# A short arc so a whole session renders in seconds; the sequencer is the product's own.
-SHORT_ARC = """
-name = "short"
-description = "A six-minute test arc."
-default_minutes = 6
-min_minutes = 5
-max_minutes = 10
-crossfade_s = 4
-max_energy_step = 0.3
-max_loudness_step_lu = 12
-"""
-PHASES = (("settle", 0.3, 0.30, 0.25), ("deep", 0.4, 0.20, 0.20), ("ground", 0.3, 0.25, 0.30))
-
-
-def _short_rules(folder: Path) -> Path:
-    """The shipped rules with tracks down to 30 s allowed and one short arc."""
-    rules = folder / "rules"
-    shutil.copytree(REPO_RULES, rules)
-    sequence = rules / "sequence.toml"
-    text = sequence.read_text(encoding="utf-8")
-    assert "min_track_s = 90" in text
-    sequence.write_text(text.replace("min_track_s = 90", "min_track_s = 30"), encoding="utf-8")
-    arc = SHORT_ARC
-    for name, share, start, end in PHASES:
-        arc += (
-            f'\n[[phases]]\nname = "{name}"\nshare = {share}\nenergy_start = {start}\nenergy_end = {end}\n'
-            'preferred = ["ambient", "nature"]\nallowed = ["ambient", "nature"]\nmax_energy = 0.6\n'
-            f'description = "{name}"\n'
-        )
-    (rules / "arcs" / "short.toml").write_text(arc, encoding="utf-8")
-    return rules
-
-
-def _stock(library: Library, folder: Path, count: int = 40) -> None:
-    """`count` eligible local tracks of 30-70 s, real files of exactly their tagged length."""
-    rng = np.random.default_rng(5)
-    folder.mkdir()
-    root = library.add_root(str(folder))
-    for index in range(count):
-        seconds = round(float(rng.uniform(30, 70)), 3)
-        name = f"{index:02d} Stille {index}.flac"
-        noise = rng.standard_normal(round(seconds * FILE_RATE)) * 0.05
-        sf.write(str(folder / name), noise.astype(np.float32), FILE_RATE)
-        kind = (Category.AMBIENT, Category.NATURE)[index % 2]
-        track = Track(source=Source.LOCAL, source_key=name, title=f"Stille {index}", artist=f"Ø {index % 9}",
-                      duration_s=seconds, file_format="flac")  # fmt: skip
-        track_id = library.upsert_tracks([track], root)[0]
-        energy = round(float(rng.uniform(0.18, 0.32)), 3)
-        verdict = Classification(category=kind, lyrics=LyricsStatus.INSTRUMENTAL, confidence=0.9,
-                                 energy=energy, rules_version="t")  # fmt: skip
-        library.save_classification(track_id, verdict, input_hash="t")
 
 
 @pytest.fixture
 def short_settings(settings: Settings, library: Library, tmp_path: Path) -> Settings:
-    _stock(library, tmp_path / "music")
-    return settings.with_overrides(rules_dir=_short_rules(tmp_path))
+    stock_short_tracks(library, tmp_path / "music")
+    return settings.with_overrides(rules_dir=short_session_rules(tmp_path))
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
