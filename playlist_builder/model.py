@@ -211,6 +211,7 @@ class Override:
     category: Category | None = None
     note: str | None = None
     undone_at: datetime | None = None
+    decided_by: str | None = None  # the account (or local user) that made the decision
 
 
 @dataclass(frozen=True)

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import logging
 import os
 import sys
-import traceback
 from typing import Any
 
 import click
 
 from playlist_builder import __version__
-from playlist_builder.cli.common import AppContext, TerminalGuard
-from playlist_builder.config import DEFAULT_DB_NAME, load_settings, sqlite_url
 from playlist_builder.errors import PlaylistBuilderError
 from playlist_builder.text import neutralise_output
 
-# Command name -> "module:attribute". Imported on first use so `--help` and quick commands start fast.
+# Command name -> "module:attribute". Imported on first use so `--help` and quick commands start fast:
+# only the command that runs imports its module (and numpy, scipy, spotipy or the analyser with it).
 COMMANDS: dict[str, str] = {
     "library": "playlist_builder.cli.library:group",
     "analyze": "playlist_builder.cli.analyze:command",
@@ -28,6 +25,22 @@ COMMANDS: dict[str, str] = {
     "export": "playlist_builder.cli.export:group",
     "spotify": "playlist_builder.cli.spotify:group",
     "demo": "playlist_builder.cli.demo:command",
+    "serve": "playlist_builder.cli.serve:command",
+    "users": "playlist_builder.cli.users:group",
+}
+# Command name -> its short help, as the command's own docstring gives it, so the top-level `--help`
+# lists every command without importing any of them. A test checks each entry against the command.
+SHORT_HELP: dict[str, str] = {
+    "library": "Scan music folders and browse the track library.",
+    "analyze": "Measure loudness, energy, binaural beats, nature sounds and voice in local tracks.",
+    "classify": (
+        "Classify every track: category, lyrics status (instrumental/vocal/unknown), energy, reasons."
+    ),
+    "review": "See what needs a clinician's decision and record it; decisions always win.",
+    "session": "Build, show and list session plans that follow a therapeutic arc.",
+    "export": "Export a session for clinic devices: playlist, device copy, continuous mix.",
+    "spotify": "Sign in to Spotify, import tracks from it, and sync sessions to private playlists.",
+    "demo": "Run a complete demo session on generated music (your own library is not touched).",
 }
 
 
@@ -40,6 +53,8 @@ class UserFacingError(click.ClickException):
 
 
 def _is_verbose() -> bool:
+    from playlist_builder.cli.common import AppContext
+
     ctx = click.get_current_context(silent=True)
     app = ctx.find_object(AppContext) if ctx else None
     return bool(app and app.verbose)
@@ -51,6 +66,21 @@ class BoundaryGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of `--help` from SHORT_HELP: no command module is imported to print it."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max((len(name) for name in names), default=0)
+        rows = []
+        for name in names:
+            short = SHORT_HELP.get(name)
+            if short is None:  # a command without a stored line still shows its own (imported) help
+                command = self.get_command(ctx, name)
+                short = command.get_short_help_str() if command is not None else ""
+            rows.append((name, click.Command(name, help=short).get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
         if target is None:
@@ -61,6 +91,8 @@ class BoundaryGroup(click.Group):
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
+        from playlist_builder.cli.common import TerminalGuard
+
         try:
             with (
                 contextlib.redirect_stdout(TerminalGuard(sys.stdout)),
@@ -69,6 +101,8 @@ class BoundaryGroup(click.Group):
                 return super().invoke(ctx)
         except PlaylistBuilderError as exc:
             if _is_verbose():
+                import traceback
+
                 traceback.print_exc()
             raise UserFacingError(neutralise_output(str(exc)), exc.exit_code) from exc
         except KeyboardInterrupt:
@@ -103,6 +137,11 @@ def cli(ctx: click.Context, db_url: str | None, data_dir: str | None, verbose: b
       playlist-builder session build --arc iv-infusion --minutes 50
       playlist-builder export m3u 1 --out session.m3u8
     """
+    import logging
+
+    from playlist_builder.cli.common import AppContext
+    from playlist_builder.config import DEFAULT_DB_NAME, load_settings, sqlite_url
+
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s: %(message)s"
     )

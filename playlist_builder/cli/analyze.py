@@ -8,6 +8,7 @@ import click
 
 from playlist_builder.cli.common import AppContext, echo_json, json_option, pass_app, progress_reporter, warn
 from playlist_builder.services.analyze import AnalyzeReport, analyze_library
+from playlist_builder.services.workers import cpu_count
 
 MAX_FAILURES_SHOWN = 20
 
@@ -18,14 +19,13 @@ MAX_FAILURES_SHOWN = 20
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Analyse this many files at once (one worker process each; up to the number of CPU cores).",
+    default=None,
+    help="Analyse this many files at once, one worker process each (default: the number of CPU cores).",
 )
 @click.option("--force", is_flag=True, help="Analyse again even files whose analysis is up to date.")
 @json_option
 @pass_app
-def command(app: AppContext, track_ids: tuple[int, ...], jobs: int, force: bool) -> None:
+def command(app: AppContext, track_ids: tuple[int, ...], jobs: int | None, force: bool) -> None:
     """Measure loudness, energy, binaural beats, nature sounds and voice in local tracks.
 
     Only new or changed files are analysed, and everything again after an analyser upgrade. Files
@@ -41,7 +41,7 @@ def command(app: AppContext, track_ids: tuple[int, ...], jobs: int, force: bool)
         result = analyze_library(
             app.library,
             app.settings,
-            jobs=jobs,
+            jobs=jobs or cpu_count(),
             force=force,
             track_ids=list(track_ids) or None,
             progress=None if app.json else progress,

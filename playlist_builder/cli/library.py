@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,8 +17,10 @@ from playlist_builder.cli.common import (
 )
 from playlist_builder.errors import NotFoundError
 from playlist_builder.model import Category, LyricsStatus, Source, Track
-from playlist_builder.services.scan import ScanReport, scan_paths
 from playlist_builder.text import display_text
+
+if TYPE_CHECKING:  # imported by `scan` itself: `library list` must not load mutagen
+    from playlist_builder.services.scan import ScanReport
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -53,6 +55,7 @@ def scan(app: AppContext, paths: tuple[str, ...], include_hidden: bool) -> None:
       playlist-builder library scan ~/Music/Session
     """
     from playlist_builder.cli.common import progress_reporter
+    from playlist_builder.services.scan import scan_paths
 
     with progress_reporter("scanning") as progress:
         result = scan_paths(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,8 +17,11 @@ from playlist_builder.cli.common import (
     pass_app,
 )
 from playlist_builder.model import SessionPlan
-from playlist_builder.sequence.candidates import Pin
-from playlist_builder.services.session import SOURCES, SessionView
+from playlist_builder.services.session import SOURCES
+
+if TYPE_CHECKING:  # imported where used: `session list` and `show` must not load the solver (numpy)
+    from playlist_builder.sequence.candidates import Pin
+    from playlist_builder.services.session import SessionView
 
 SHEET_SUFFIXES = (".html", ".md")
 PLOT_SUFFIXES = (".png",)
@@ -35,6 +38,8 @@ class PinType(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Pin:
         """Parse `42` or `42@deep` into a Pin (a usage error, exit 2, otherwise)."""
+        from playlist_builder.sequence.candidates import Pin
+
         if isinstance(value, Pin):
             return value
         text = str(value).strip()

@@ -185,6 +185,7 @@ def override_from_row(row: OverrideRow) -> Override:
         note=row.note,
         created_at=row.created_at,
         undone_at=row.undone_at,
+        decided_by=row.decided_by,
     )
 
 

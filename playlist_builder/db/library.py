@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,7 +11,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,12 +46,28 @@ from playlist_builder.model import (
     Classification,
     Features,
     Override,
+    OverrideAction,
     SessionPlan,
     Source,
     Track,
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # two commands at once wait for each other instead of failing
+
+
+# The fields of each row `Library.session_candidate_rows` returns, in order (plain tuples: fast).
+CANDIDATE_FIELDS = (
+    "track_id",
+    "title",
+    "artist",  # the track's artist, else its album artist
+    "duration_s",
+    "category",  # after a clinician's category decision
+    "energy",
+    "secondary_category",  # None when it equals the category
+    "loudness_lufs",
+    "tempo_bpm",  # measured, else the tag's bpm
+    "source",
+)
 
 
 class FileFacts(NamedTuple):
@@ -375,23 +404,26 @@ class Library:
         analyzer_version: str,
     ) -> None:
         """Store (replacing) the analysis of one track, or the reason it failed."""
+        values = _features_values(features, error, file_size, file_mtime, analyzer_version)
         with self.transaction() as s:
             row = s.get(FeaturesRow, track_id) or FeaturesRow(track_id=track_id)
-            row.analyzer_version = analyzer_version
-            row.file_size = file_size
-            row.file_mtime = file_mtime
-            row.error = error
-            row.analysed_at = utcnow()
-            if features is not None:
-                row.data = convert.features_to_json(features)
-                row.energy = features.energy
-                lufs = features.integrated_lufs
-                row.integrated_lufs = lufs if lufs == lufs and abs(lufs) != float("inf") else None
-                row.vocal_probability = features.vocal_probability
-            else:
-                row.data = None
-                row.energy = row.integrated_lufs = row.vocal_probability = None
+            for name, value in values.items():
+                setattr(row, name, value)
             s.add(row)
+
+    def save_features_many(
+        self, analysed: Sequence[tuple[int, Features, int | None, float | None]], *, analyzer_version: str
+    ) -> None:
+        """Store (replacing) many analyses at once: (track id, features, file size, file mtime) each."""
+        rows = [
+            {"track_id": tid, **_features_values(features, None, size, mtime, analyzer_version)}
+            for tid, features, size, mtime in analysed
+        ]
+        with self.transaction() as s:
+            for chunk in _chunks([row["track_id"] for row in rows], 500):
+                s.execute(delete(FeaturesRow).where(FeaturesRow.track_id.in_(chunk)))
+            if rows:
+                s.execute(insert(FeaturesRow), rows)
 
     def get_features(self, track_id: int) -> Features | None:
         """The stored features of a track (None if never analysed or analysis failed)."""
@@ -412,26 +444,91 @@ class Library:
         with self.transaction() as s:
             return {tid: convert.features_from_json(data) for tid, data in s.execute(stmt) if data}
 
+    def session_candidate_rows(
+        self, eligible: ColumnElement[bool], *, source: str = "any"
+    ) -> list[tuple[Any, ...]]:
+        """The tracks `eligible` admits, in one query that reads only the columns a session needs.
+
+        `eligible` is a SQL clause over `tracks` joined with `classifications` (the one eligibility
+        rule); `source` keeps tracks that play from local files, Spotify, or either ("any"). Rows are
+        plain tuples of CANDIDATE_FIELDS in track id order. A row linked to another admitted row is left
+        out: the linked track plays.
+        """
+        # The newest active category decision per track (few rows): joined once, not asked per track.
+        decisions = (
+            select(
+                OverrideRow.track_id,
+                OverrideRow.category,
+                func.row_number()
+                .over(
+                    partition_by=OverrideRow.track_id,
+                    order_by=(OverrideRow.created_at.desc(), OverrideRow.id.desc()),
+                )
+                .label("newest"),
+            )
+            .where(OverrideRow.action == OverrideAction.SET_CATEGORY.value, OverrideRow.undone_at.is_(None))
+            .subquery()
+        )
+        category = func.coalesce(decisions.c.category, ClassificationRow.category)
+        stmt = (
+            select(
+                TrackRow.id,
+                TrackRow.title,
+                func.coalesce(func.nullif(TrackRow.artist, ""), TrackRow.album_artist),
+                TrackRow.duration_s,
+                category,
+                ClassificationRow.energy,
+                func.nullif(ClassificationRow.secondary_category, category),
+                FeaturesRow.integrated_lufs,  # stored finite or NULL
+                func.coalesce(func.nullif(FeaturesRow.tempo_bpm, 0), func.nullif(TrackRow.bpm, 0)),
+                TrackRow.source,
+                TrackRow.linked_track_id,
+                TrackRow.spotify_uri,
+            )
+            .join(ClassificationRow, ClassificationRow.track_id == TrackRow.id)
+            .outerjoin(FeaturesRow, FeaturesRow.track_id == TrackRow.id)
+            .outerjoin(decisions, and_(decisions.c.track_id == TrackRow.id, decisions.c.newest == 1))
+            .where(eligible)
+            .order_by(TrackRow.id)
+        )
+        with self.transaction() as s:
+            rows = _fetch_plain_rows(s, stmt)
+        admitted = {row[0] for row in rows}
+        local, spotify = Source.LOCAL.value, Source.SPOTIFY.value
+        wanted = {"local": (True, False), "spotify": (False, True)}.get(source, (True, True))
+        kept = []
+        for row in rows:
+            plays_from, linked, spotify_uri = row[9], row[10], row[11]
+            if linked is not None and linked in admitted:
+                continue
+            plays_local = plays_from == local or linked is not None
+            plays_spotify = plays_from == spotify or spotify_uri is not None
+            if (wanted[0] and plays_local) or (wanted[1] and plays_spotify):
+                kept.append(row[:10])
+        return kept
+
     # --- classifications ---------------------------------------------------------------------------
 
     def save_classification(self, track_id: int, classification: Classification, *, input_hash: str) -> None:
         """Store (replacing) the engine's verdict on a track; overrides are untouched."""
+        values = _classification_values(classification, input_hash)
         with self.transaction() as s:
             row = s.get(ClassificationRow, track_id) or ClassificationRow(track_id=track_id)
-            row.category = classification.category.value
-            row.secondary_category = (
-                classification.secondary_category.value if classification.secondary_category else None
-            )
-            row.lyrics = classification.lyrics.value
-            row.energy = classification.energy
-            row.energy_estimated = classification.energy_estimated
-            row.confidence = classification.confidence
-            row.reasons = [convert.evidence_to_json(e) for e in classification.reasons]
-            row.review_reasons = list(classification.review_reasons)
-            row.rules_version = classification.rules_version
-            row.input_hash = input_hash
-            row.classified_at = utcnow()
+            for name, value in values.items():
+                setattr(row, name, value)
             s.add(row)
+
+    def save_classifications_many(self, verdicts: Sequence[tuple[int, Classification, str]]) -> None:
+        """Store (replacing) many verdicts at once: (track id, classification, input hash) each."""
+        rows = [
+            {"track_id": tid, **_classification_values(classification, input_hash)}
+            for tid, classification, input_hash in verdicts
+        ]
+        with self.transaction() as s:
+            for chunk in _chunks([row["track_id"] for row in rows], 500):
+                s.execute(delete(ClassificationRow).where(ClassificationRow.track_id.in_(chunk)))
+            if rows:
+                s.execute(insert(ClassificationRow), rows)
 
     def get_classification(self, track_id: int) -> Classification | None:
         """The stored verdict on a track, if any."""
@@ -463,6 +560,7 @@ class Library:
                 category=override.category.value if override.category else None,
                 note=override.note,
                 created_at=override.created_at,
+                decided_by=override.decided_by,
             )
             s.add(row)
             s.flush()
@@ -634,7 +732,78 @@ class Library:
             ]
 
 
-def _chunks(values: list[str], size: int) -> Iterator[list[str]]:
+def _fetch_plain_rows(session: Session, stmt: Select[Any]) -> list[tuple[Any, ...]]:
+    """All rows of `stmt` as the database driver returns them: plain tuples, no SQLAlchemy Row objects.
+
+    For bulk reads of plain columns (ints, floats, text) only: building a Row per row costs as much as
+    the query itself at 100,000 rows. No type processing is applied to the values.
+    """
+    connection = session.connection()
+    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    args: Any = tuple(params[name] for name in compiled.positiontup or ()) if compiled.positional else params
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), args)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _features_values(
+    features: Features | None,
+    error: str | None,
+    file_size: int | None,
+    file_mtime: float | None,
+    analyzer_version: str,
+) -> dict[str, Any]:
+    """The `features` row's columns for one analysis (or for the reason it failed)."""
+    values: dict[str, Any] = {
+        "analyzer_version": analyzer_version,
+        "file_size": file_size,
+        "file_mtime": file_mtime,
+        "error": error,
+        "analysed_at": utcnow(),
+        "data": None,
+        "energy": None,
+        "integrated_lufs": None,
+        "tempo_bpm": None,
+        "vocal_probability": None,
+    }
+    if features is not None:
+        values.update(
+            data=convert.features_to_json(features),
+            energy=features.energy,
+            integrated_lufs=_finite_or_none(features.integrated_lufs),
+            tempo_bpm=_finite_or_none(features.tempo_bpm),
+            vocal_probability=features.vocal_probability,
+        )
+    return values
+
+
+def _classification_values(classification: Classification, input_hash: str) -> dict[str, Any]:
+    """The `classifications` row's columns for one verdict."""
+    secondary = classification.secondary_category
+    return {
+        "category": classification.category.value,
+        "secondary_category": secondary.value if secondary else None,
+        "lyrics": classification.lyrics.value,
+        "energy": classification.energy,
+        "energy_estimated": classification.energy_estimated,
+        "confidence": classification.confidence,
+        "reasons": [convert.evidence_to_json(e) for e in classification.reasons],
+        "review_reasons": list(classification.review_reasons),
+        "rules_version": classification.rules_version,
+        "input_hash": input_hash,
+        "classified_at": utcnow(),
+    }
+
+
+def _chunks(values: list[Any], size: int) -> Iterator[list[Any]]:
     """Split a list into pieces small enough for an SQL IN clause."""
     for start in range(0, len(values), size):
         yield values[start : start + size]

@@ -102,6 +102,7 @@ class FeaturesRow(Base):
     file_mtime: Mapped[float | None] = mapped_column(Float)
     energy: Mapped[float | None] = mapped_column(Float)
     integrated_lufs: Mapped[float | None] = mapped_column(Float)
+    tempo_bpm: Mapped[float | None] = mapped_column(Float)  # a column for the sequencer's one-query load
     vocal_probability: Mapped[float | None] = mapped_column(Float)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
@@ -137,6 +138,7 @@ class OverrideRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(64))  # account name; None before accounts
 
 
 class LookupRow(Base):
@@ -205,4 +207,15 @@ class SyncRow(Base):
     external_id: Mapped[str | None] = mapped_column(Text)
     snapshot: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UserRow(Base):
+    """An account of the clinic app: a clinician (reviews and decides) or staff (builds and exports)."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

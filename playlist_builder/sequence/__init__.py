@@ -33,8 +33,31 @@ Plan conventions every consumer relies on (the export helpers read them this way
 - `SessionPlan.total_s` is the last track's end: the session length counting crossfade overlaps.
 """
 
-from playlist_builder.sequence.candidates import Candidate, CandidateTable, Pin
-from playlist_builder.sequence.rules import SequenceRules, load_sequence_rules
-from playlist_builder.sequence.solver import build_plan
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playlist_builder.sequence.candidates import Candidate, CandidateTable, Pin
+    from playlist_builder.sequence.rules import SequenceRules, load_sequence_rules
+    from playlist_builder.sequence.solver import build_plan
 
 __all__ = ["Candidate", "CandidateTable", "Pin", "SequenceRules", "build_plan", "load_sequence_rules"]
+# Exported names -> their module, imported on first use: reading an arc file must not load the solver
+# (numpy, scipy), or `session list` and `session show` would start as slowly as `session build`.
+_EXPORTS = {
+    "Candidate": "candidates",
+    "CandidateTable": "candidates",
+    "Pin": "candidates",
+    "SequenceRules": "rules",
+    "load_sequence_rules": "rules",
+    "build_plan": "solver",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The exported names, imported lazily."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

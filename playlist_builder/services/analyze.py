@@ -3,25 +3,29 @@
 Work runs in-process (`jobs=1`) or in a pool of worker processes, each decoding and analysing one file
 at a time and returning its Features or the reason it failed; the parent saves every result as it
 arrives, so an interruption keeps everything finished so far.
+
+Every analysis runs with its math libraries held to one thread (one worker per core is the
+parallelism; a second BLAS thread per worker only fights the other workers). With workers, the parent
+never loads the vocal model: it only plans, saves and reports. Workers die with the parent
+(services/workers.py), so a killed command leaves no 250 MB process behind.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
 import time
 from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from playlist_builder.audio.analyzer import ANALYZER_VERSION, analyze_file
-from playlist_builder.audio.vocal import load_vocal_model
 from playlist_builder.config import Settings
 from playlist_builder.db.library import AnalysisState, Library
 from playlist_builder.errors import AudioError, InputError, NotFoundError
 from playlist_builder.model import Features, Source, Track
+from playlist_builder.services import analysis_worker, workers
+from playlist_builder.services.analysis_worker import analyse_path
 from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
 
 # Futures queued ahead per worker: enough to keep workers busy, few enough that Ctrl-C cancels quickly.
@@ -48,7 +52,7 @@ class AnalyzeReport:
     failures: tuple[AnalyzeFailure, ...]
     audio_seconds: float
     elapsed_s: float
-    analyzer_version: str = ANALYZER_VERSION
+    analyzer_version: str
 
 
 @dataclass(frozen=True)
@@ -71,9 +75,16 @@ def _file_facts(path: str) -> tuple[int | None, float | None]:
     return stat.st_size, stat.st_mtime
 
 
+def analyzer_version() -> str:
+    """The version stamped on stored features (imported on use: it brings in the audio stack)."""
+    from playlist_builder.audio.analyzer import ANALYZER_VERSION
+
+    return ANALYZER_VERSION
+
+
 def needs_analysis(state: AnalysisState | None, size: int | None, mtime: float | None) -> bool:
     """Whether a file must be (re)analysed: never analysed, changed on disk, or another analyser version."""
-    if state is None or state.analyzer_version != ANALYZER_VERSION:
+    if state is None or state.analyzer_version != analyzer_version():
         return True
     return state.file_size != size or state.file_mtime != mtime
 
@@ -119,7 +130,7 @@ def analyze_library(
     del settings  # analysis needs no settings today; the parameter keeps every use-case's signature alike
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {jobs}")
-    load_vocal_model()  # fail once, clearly, if the model is missing, rather than once per file
+    version = analyzer_version()
     started = time.monotonic()
     work, skipped = plan_jobs(library, force=force, track_ids=track_ids)
     total = len(work)
@@ -130,7 +141,14 @@ def analyze_library(
     analysed = 0
     audio_seconds = 0.0
     failures: list[AnalyzeFailure] = []
-    results = _run_in_process(work) if jobs == 1 or total <= 1 else _run_in_pool(work, jobs)
+    if total and (jobs == 1 or total == 1):
+        analysis_worker.load_model()  # fail once, clearly, if the model is missing, rather than once per file
+        results = _run_in_process(work)
+    elif total:
+        _check_model_file()  # the workers load it; the parent only checks it is there
+        results = _run_in_pool(work, min(jobs, total))
+    else:
+        results = iter(())
     for done, (job, features, error) in enumerate(results, start=1):
         library.save_features(
             job.track_id,
@@ -138,7 +156,7 @@ def analyze_library(
             error=error,
             file_size=job.file_size,
             file_mtime=job.file_mtime,
-            analyzer_version=ANALYZER_VERSION,
+            analyzer_version=version,
         )
         if features is not None:
             analysed += 1
@@ -154,33 +172,27 @@ def analyze_library(
         failures=tuple(failures),
         audio_seconds=round(audio_seconds, 1),
         elapsed_s=round(time.monotonic() - started, 2),
+        analyzer_version=version,
     )
 
 
 Result = tuple[_Job, Features | None, str | None]
 
 
-def analyse_path(path: str) -> tuple[Features | None, str | None]:
-    """Analyse one file in this process: its Features, or None and the reason it failed."""
-    try:
-        return analyze_file(path, load_vocal_model()), None
-    except AudioError as error:
-        return None, str(error)
-    except Exception as error:  # a damaged file must not stop the run; the reason is stored with the track
-        return None, f"{path}: analysis failed: {type(error).__name__}: {error}"
+def _check_model_file() -> None:
+    """AudioError now, in the parent, when the shipped vocal model is missing (instead of per file)."""
+    from playlist_builder.audio.vocal import MODEL_PATH
+
+    if not MODEL_PATH.is_file():
+        raise AudioError(f"vocal model file missing: {MODEL_PATH} (reinstall playlist-builder)")
 
 
 def _run_in_process(work: list[_Job]) -> Iterator[Result]:
-    """Analyse jobs one after another in this process."""
-    for job in work:
-        features, error = analyse_path(job.path)
-        yield job, features, error
-
-
-def _init_worker() -> None:
-    """Worker set-up: Ctrl-C is the parent's to handle; load the model once."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    load_vocal_model()
+    """Analyse jobs one after another in this process, on one math thread."""
+    with workers.single_threaded():
+        for job in work:
+            features, error = analyse_path(job.path)
+            yield job, features, error
 
 
 def _run_in_pool(work: list[_Job], jobs: int) -> Iterator[Result]:
@@ -205,7 +217,10 @@ def _pool_pass(queue: list[_Job], jobs: int) -> Generator[Result, None, list[_Jo
     """Run queued jobs in one pool until done or the pool breaks; return the jobs a broken pool held."""
     # spawn, not fork: onnxruntime and BLAS threads do not survive a fork safely
     context = multiprocessing.get_context("spawn")
-    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker)
+    workers.single_thread_environment()  # inherited by the workers before they load numpy
+    executor = ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=analysis_worker.init_worker, initargs=(os.getpid(),)
+    )
     pending: dict[Future[tuple[Features | None, str | None]], _Job] = {}
     crashed: list[_Job] = []
     try:
@@ -230,6 +245,8 @@ def _pool_pass(queue: list[_Job], jobs: int) -> Generator[Result, None, list[_Jo
     finally:
         # on Ctrl-C (or any error) drop queued work; files being analysed finish and are discarded
         executor.shutdown(wait=True, cancel_futures=True)
+        del executor
+        workers.stop_resource_tracker()
     return crashed
 
 

@@ -13,6 +13,7 @@ from playlist_builder.db.library import FileFacts, Library
 from playlist_builder.errors import InputError
 from playlist_builder.model import Track
 from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
+from playlist_builder.services.workers import cpu_count, die_with_parent_quietly
 from playlist_builder.sources import local
 from playlist_builder.sources.local import FoundFile, WalkProblem, walk_audio_files
 
@@ -23,6 +24,10 @@ BATCH_SIZE = 200
 PARALLEL_READ_THRESHOLD = 400
 MAX_READ_WORKERS = 4
 READ_CHUNK = 128
+# Forked readers only pay when cores are idle: on a busy machine the kernel shares CPU time between
+# sessions, not processes, so extra readers add forking and pickling and gain nothing. They start only
+# when the load average leaves at least this many cores spare.
+SPARE_CORES_FOR_READERS = 1.0
 
 
 @dataclass
@@ -154,17 +159,31 @@ def _read_all(files: list[FoundFile]) -> Iterator[Track | str]:
     which costs more than it saves. The workers never touch the parent's database connections, and
     where fork is not available the files are read in this process.
     """
-    workers = min(os.cpu_count() or 1, MAX_READ_WORKERS)
+    workers = _reader_count()
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if len(files) < PARALLEL_READ_THRESHOLD or workers < 2 or not forkable:
         yield from (local.read_or_reason(file) for file in files)
         return
     context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=local.ignore_sigint)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=die_with_parent_quietly, initargs=(os.getpid(),)
+    )
     try:
         yield from pool.map(local.read_or_reason, files, chunksize=READ_CHUNK)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _reader_count() -> int:
+    """How many forked readers to use: one per core, or none (1) when the machine has no spare core."""
+    cores = cpu_count()
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # not available on this system: assume the cores are free
+        busy = 0.0
+    if cores - busy < SPARE_CORES_FOR_READERS:
+        return 1
+    return min(cores, MAX_READ_WORKERS)
 
 
 def _unreadable_track(file: FoundFile, reason: str) -> Track:

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from playlist_builder.config import Settings
 from playlist_builder.db.library import Library
 from playlist_builder.errors import InfeasibleSessionError, InputError, NotFoundError
-from playlist_builder.model import Arc, Category, Classification, Features, SessionPlan, Source, Track
-from playlist_builder.sequence.arcs import arc_names, load_arc, load_arcs
-from playlist_builder.sequence.candidates import Candidate, Pin
-from playlist_builder.sequence.rules import SequenceRules, load_sequence_rules
-from playlist_builder.sequence.solver import build_plan
-from playlist_builder.services.classify import eligible_tracks
+from playlist_builder.model import Arc, Category, SessionPlan, Source, Track
 from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
+
+# The sequencer (numpy, scipy) is imported by the functions that use it: `session list` starts fast.
+if TYPE_CHECKING:
+    from playlist_builder.sequence.candidates import Candidate, Pin
+    from playlist_builder.sequence.rules import SequenceRules
 
 SOURCES = ("any", "local", "spotify")
 # An opaque patient code: 1-32 letters, digits and dashes, with at least one digit. The digit rule
@@ -26,7 +25,6 @@ SOURCES = ("any", "local", "spotify")
 PATIENT_CODE = re.compile(r"^(?=.*[0-9])[A-Za-z0-9](?:[A-Za-z0-9-]{0,31})$")
 MAX_SEED = 2**31 - 1  # seeds are stored in a 32-bit column on PostgreSQL
 MAX_NAME_LENGTH = 120
-FEATURES_CHUNK = 500  # ids per query: well under SQLite's limit on bound parameters
 
 
 @dataclass(frozen=True)
@@ -69,6 +67,9 @@ def build_session(
 
     Nothing is saved when the request cannot be met (InfeasibleSessionError says what is short).
     """
+    from playlist_builder.sequence.arcs import load_arc
+    from playlist_builder.sequence.rules import load_sequence_rules
+
     arc, rules = whole_tracks(load_arc(settings.arcs_dir, arc_name), load_sequence_rules(settings.rules_dir))
     minutes = arc.default_minutes if minutes is None else float(minutes)
     code = check_patient_code(patient_code)
@@ -80,6 +81,8 @@ def build_session(
         raise InputError(f"the seed must be between 0 and {MAX_SEED}")
     if name is not None and (len(name) > MAX_NAME_LENGTH or not name.strip()):
         raise InputError(f"the session name must be 1-{MAX_NAME_LENGTH} characters")
+    from playlist_builder.sequence.solver import build_plan
+
     report(progress, ProgressEvent(message="reading eligible tracks"))
     candidates = session_candidates(library, source)
     if not candidates:
@@ -202,48 +205,20 @@ def _unanalysed(library: Library, tracks: Sequence[Track] | None = None) -> list
 
 
 def session_candidates(library: Library, source: str = "any") -> list[Candidate]:
-    """The solver's candidates: eligible tracks with their verdict, energy, loudness and tempo."""
-    eligible = [entry for entry in eligible_tracks(library) if _plays_from(entry[0], source)]
-    features = _features(library, [track.id for track, _, _ in eligible if track.source is Source.LOCAL])
+    """The solver's candidates: eligible tracks with their verdict, energy, loudness and tempo.
+
+    Loaded through one query that reads only these columns (no Track rows, no JSON records).
+    """
+    from playlist_builder.db.eligible_sql import session_eligibility_clause
+    from playlist_builder.sequence.candidates import Candidate
+
+    # MERGE NOTE: the one eligibility filter's SQL clause goes here (see db/eligible_sql.py).
+    rows = library.session_candidate_rows(session_eligibility_clause(), source=source)
+    kinds: dict[str | None, Category | None] = {None: None, **{kind.value: kind for kind in Category}}
     return [
-        _candidate(
-            track, classification, verdict.category, verdict.secondary_category, features.get(track.id)
-        )
-        for track, classification, verdict in eligible
-        if track.id is not None
+        Candidate(tid, title, artist, float(duration), kinds[kind], energy, kinds[second], lufs, tempo, where)  # type: ignore[arg-type]
+        for tid, title, artist, duration, kind, energy, second, lufs, tempo, where in rows
     ]
-
-
-def _features(library: Library, track_ids: list[int | None]) -> dict[int, Features]:
-    """Stored features of many tracks, asked for in chunks (databases limit the size of an IN list)."""
-    ids = [track_id for track_id in track_ids if track_id is not None]
-    found: dict[int, Features] = {}
-    for start in range(0, len(ids), FEATURES_CHUNK):
-        found.update(library.features_for(ids[start : start + FEATURES_CHUNK]))
-    return found
-
-
-def _candidate(
-    track: Track,
-    classification: Classification,
-    category: Category,
-    secondary: Category | None,
-    features: Features | None,
-) -> Candidate:
-    loudness = features.integrated_lufs if features is not None else None
-    tempo = features.tempo_bpm if features is not None and features.tempo_bpm else track.bpm
-    return Candidate(
-        track_id=int(track.id or 0),
-        title=track.title,
-        artist=track.artist or track.album_artist,
-        duration_s=float(track.duration_s or 0.0),
-        category=category,
-        secondary_category=secondary,
-        energy=classification.energy,
-        loudness_lufs=loudness if loudness is not None and math.isfinite(loudness) else None,
-        tempo_bpm=tempo if tempo else None,
-        source=track.source.value,
-    )
 
 
 def _plays_from(track: Track, source: str) -> bool:
@@ -278,6 +253,8 @@ def _check_pins(library: Library, pinned: Iterable[Pin], candidate_ids: set[int]
 
 def show_session(library: Library, settings: Settings, session_id: int) -> SessionView:
     """A saved session with its tracks, its build parameters and its arc (if the arc still exists)."""
+    from playlist_builder.sequence.arcs import arc_names, load_arc
+
     plan = library.get_session(session_id)
     tracks = {
         t.id: t for t in library.list_tracks(ids=[item.track_id for item in plan.items]) if t.id is not None
@@ -297,4 +274,6 @@ def list_sessions(
 
 def list_arcs(settings: Settings) -> list[Arc]:
     """The arc templates available for `session build --arc`."""
+    from playlist_builder.sequence.arcs import load_arcs
+
     return list(load_arcs(settings.arcs_dir).values())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -219,11 +218,6 @@ def read_or_reason(found: FoundFile) -> Track | str:
         return read_track(found)
     except TagReadError as exc:
         return str(exc)
-
-
-def ignore_sigint() -> None:
-    """Worker-process initializer: Ctrl-C is the parent's to handle (it stops the pool)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _options_for_header(head: bytes) -> list[type] | None:

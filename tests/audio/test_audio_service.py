@@ -63,7 +63,7 @@ def test_everything_is_redone_after_an_analyser_upgrade(
 ) -> None:
     _scan(library, music)
     service.analyze_library(library, settings)
-    monkeypatch.setattr(service, "ANALYZER_VERSION", "999+test")
+    monkeypatch.setattr(service, "analyzer_version", lambda: "999+test")
     upgraded = service.analyze_library(library, settings)
     assert (upgraded.analysed, upgraded.skipped) == (3, 0)
     assert {state.analyzer_version for state in library.analysis_state().values()} == {"999+test"}

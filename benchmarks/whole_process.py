@@ -1,0 +1,71 @@
+"""Time whole commands the way a user meets them: a fresh process each run, alternating A B A B.
+
+Shared by the benchmarks here. Each run is one process started from scratch; its wall time comes from
+the clock, its CPU time and peak memory from the kernel's own accounting (`os.wait4`: the peak is the
+largest single process of the command's tree, workers included). Commands are run in turn after a
+warm-up, so a comparison holds while a shared machine's speed drifts; figures are medians, and a
+ratio is the median of the per-pair ratios.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished run of a command."""
+
+    wall_s: float
+    cpu_s: float  # user + system, every process of the command that was waited for
+    peak_mb: float  # the largest single process
+    exit_code: int
+
+
+def run_once(command: Sequence[str], *, env: dict[str, str] | None = None) -> Run:
+    """Run `command` once (output discarded) and measure it."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        list(command), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, stdin=subprocess.DEVNULL
+    )
+    _pid, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, process.returncode)
+
+
+def alternate(
+    commands: dict[str, Sequence[str]], runs: int, *, warmup: int = 1, env: dict[str, str] | None = None
+) -> dict[str, list[Run]]:
+    """Each command `runs` times in turn (after `warmup` uncounted rounds); every run must succeed."""
+    results: dict[str, list[Run]] = {name: [] for name in commands}
+    for round_index in range(warmup + runs):
+        for name, command in commands.items():
+            run = run_once(command, env=env)
+            if run.exit_code != 0:
+                raise SystemExit(f"{name} failed with exit code {run.exit_code}: {' '.join(command)}")
+            if round_index >= warmup:
+                results[name].append(run)
+    return results
+
+
+def median(values: Sequence[float]) -> float:
+    """The median (the figure to quote on a shared machine)."""
+    return statistics.median(values)
+
+
+def paired_ratio(a: list[Run], b: list[Run], field: str = "wall_s") -> tuple[float, float, float]:
+    """Median, min and max of A/B over runs made side by side."""
+    ratios = [getattr(x, field) / getattr(y, field) for x, y in zip(a, b, strict=True)]
+    return statistics.median(ratios), min(ratios), max(ratios)
+
+
+def spread(runs: list[Run], field: str = "wall_s") -> str:
+    """`median (min–max)` of one figure, for printing."""
+    values = [getattr(run, field) for run in runs]
+    return f"{median(values):.3f} ({min(values):.3f}–{max(values):.3f})"

@@ -1,0 +1,36 @@
+"""Jinja filters for the clinic app's templates (times, numbers, windows)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import jinja2
+
+from playlist_builder.export.sheet import clock
+
+
+def _clock(seconds: float | None) -> str:
+    return "?" if seconds is None else clock(seconds)
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _when(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone()
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def _windows(windows: tuple[tuple[float, float], ...] | list[tuple[float, float]]) -> str:
+    return ", ".join(f"{clock(start)}–{clock(end)}" for start, end in windows)
+
+
+def install(env: jinja2.Environment) -> None:
+    """Register the filters on an environment."""
+    env.filters["clock"] = _clock
+    env.filters["num"] = _num
+    env.filters["when"] = _when
+    env.filters["windows"] = _windows
