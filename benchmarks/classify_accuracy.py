@@ -28,8 +28,9 @@ import soundfile as sf
 from playlist_builder.config import Settings, load_settings, sqlite_url
 from playlist_builder.db.library import Library
 from playlist_builder.model import Category, LyricsStatus
-from playlist_builder.services.classify import classify_library, describe_tracks
+from playlist_builder.services.classify import classify_library
 from playlist_builder.services.scan import scan_paths
+from playlist_builder.services.views import describe_tracks
 
 REPO = Path(__file__).resolve().parent.parent
 MIN_INSTRUMENTAL_SHARE = 0.85  # of tracks without voices (issue 4)
@@ -118,7 +119,7 @@ def run_pipeline(corpus: Path, work: Path, jobs: int) -> tuple[list[dict[str, ob
     started = time.perf_counter()
     classify_library(library, settings, offline=True)
     timings["classify"] = time.perf_counter() - started
-    views = describe_tracks(library, library.list_tracks(missing=False))
+    views = [view.as_json() for view in describe_tracks(library, library.list_tracks(missing=False))]
     library.close()
     return views, timings
 

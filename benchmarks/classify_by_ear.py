@@ -382,6 +382,12 @@ def report(truths: list[Truth], views: list[dict], folder: Path, verbose: bool) 
     figures["voice_nature"] = len(voice_nature)
     targets(figures, by_level)
 
+    figures["tracks"] = [
+        {"path": t.path, "group": t.group, "voice": t.voice, "voice_kind": t.voice_kind, "level": t.level,
+         "density": t.density, "expected": list(t.expected), "category": v["category"], "lyrics": v["lyrics"],
+         "reasons": v.get("reasons") or []}
+        for t, v in scored
+    ]  # fmt: skip
     if verbose:
         print("\n== Every track")
         for t, v in scored:
@@ -466,7 +472,9 @@ def main() -> int:
         f"rules {info['classify'].get('rules_version')}, "
         f"offline; "
         + ", ".join(f"{k} {v:.0f} s" for k, v in info["timings"].items())
-        + f" ({analysed.get('audio_seconds', 0) / 60:.0f} min of audio analysed, jobs {args.jobs})"
+        + f" ({analysed.get('audio_seconds', 0) / 60:.0f} min of audio analysed, jobs {args.jobs}, "
+        f"{analysed.get('audio_seconds', 0) / max(info['timings']['analyze'], 1e-9):.0f}x real time "
+        f"wall, load average {os.getloadavg()[0]:.1f})"
     )
     figures = report(truths, views, folder, args.verbose)
     figures["pipeline"] = info

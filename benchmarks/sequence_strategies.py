@@ -28,13 +28,13 @@ from playlist_builder.model import Arc
 from playlist_builder.sequence import solver
 from playlist_builder.sequence.arcs import load_arcs
 from playlist_builder.sequence.beam import BeamSearch
-from playlist_builder.sequence.candidates import Candidate, CandidateTable, Pin
+from playlist_builder.sequence.candidates import Candidate
 from playlist_builder.sequence.evaluate import PlanCost
 from playlist_builder.sequence.improve import Improver
 from playlist_builder.sequence.reserve import outlook
 from playlist_builder.sequence.rules import SequenceRules, load_sequence_rules
 from playlist_builder.sequence.search import Search, Solution
-from playlist_builder.sequence.setup import ADVICE, prepare, reaimed
+from playlist_builder.sequence.setup import ADVICE, Prepared, reaimed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sequence_plans import DEMO_CANDIDATES, SEEDS, lengths, load_demo
@@ -47,30 +47,7 @@ PlanKey = tuple[str, str, float, int]
 def first_plans_without(skip: frozenset[str]) -> Callable[..., Any]:
     """`solver._first_plans` with the named strategies left out ("depth-first", "loose", "beam")."""
 
-    def first_plans(
-        arc: Arc,
-        minutes: float,
-        table: CandidateTable,
-        *,
-        seed: int,
-        rules: SequenceRules,
-        crossfade: float,
-        pins: tuple[Pin, ...],
-        history: frozenset[int],
-        familiarity: bool,
-    ) -> tuple[PlanCost, list[Solution]]:
-        prepared = prepare(
-            arc,
-            minutes,
-            table,
-            seed=seed,
-            rules=rules,
-            crossfade_s=crossfade,
-            pinned=pins,
-            history=history,
-            familiarity=familiarity,
-        )
-        judge = PlanCost(prepared)
+    def first_plans(prepared: Prepared, arc: Arc, rules: SequenceRules, judge: PlanCost) -> list[Solution]:
         view = outlook(prepared, rules)
         attempts = solver._attempt_rules(rules)[: 1 if "loose" in skip else None]
         starts: list[Solution] = []
@@ -89,7 +66,7 @@ def first_plans_without(skip: frozenset[str]) -> Callable[..., Any]:
                     failure = error
         if not starts:
             raise failure if failure is not None else InfeasibleSessionError(f"no plan found; {ADVICE}")
-        return judge, starts
+        return starts
 
     return first_plans
 

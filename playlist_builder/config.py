@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import platformdirs
+
+from playlist_builder.errors import ConfigError
 
 APP_NAME = "playlist-builder"
 ENV_PREFIX = "PLAYLIST_BUILDER_"
@@ -48,6 +51,8 @@ class Settings:
     spotify_token: str | None = None
     spotify_client_id: str | None = None
     spotify_redirect_port: int = DEFAULT_SPOTIFY_REDIRECT_PORT
+    # Longest total wait for Spotify's rate limits and retries in one command (None: the client's own).
+    spotify_max_wait_s: float | None = None
     offline: bool = False
 
     @property
@@ -68,6 +73,19 @@ class Settings:
 def sqlite_url(path: Path) -> str:
     """SQLAlchemy URL of a SQLite file."""
     return f"sqlite:///{path}"
+
+
+def _seconds(name: str, value: str | None) -> float | None:
+    """A number of seconds from the environment (finite, not negative); None when unset."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ConfigError(f"{name} must be a number of seconds (0 or more), not {value!r}")
+    return seconds
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -92,5 +110,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         spotify_token=get("SPOTIFY_TOKEN"),
         spotify_client_id=get("SPOTIFY_CLIENT_ID") or env.get("SPOTIFY_CLIENT_ID") or None,
         spotify_redirect_port=int(port) if port and port.isdigit() else DEFAULT_SPOTIFY_REDIRECT_PORT,
+        spotify_max_wait_s=_seconds(ENV_PREFIX + "SPOTIFY_MAX_WAIT_S", get("SPOTIFY_MAX_WAIT_S")),
         offline=(get("OFFLINE") or "").lower() in ("1", "true", "yes"),
     )

@@ -30,7 +30,7 @@ from playlist_builder.model import Features
 
 # Bump FEATURES_VERSION whenever a change here, in the measurements or in the sampling plan changes
 # results; the vocal model has its own version. Stored features from another version are redone.
-FEATURES_VERSION = "2"
+FEATURES_VERSION = "3"  # 3: duration_s is the decodable length (damaged files are found)
 ANALYZER_VERSION = f"{FEATURES_VERSION}+{VOCAL_MODEL_VERSION}"
 
 # The vocal model hears every sampled window whole (15 s, five of its 3-second patches). Hearing only
@@ -43,6 +43,11 @@ VOCAL_WINDOW_S = 15.0
 # the piece before it.
 VOCAL_CHUNK_S = 3.0
 VOCAL_MIN_CHUNK_S = 1.5
+# The decodable length is found cheaply: the last TAIL_PROBE_S seconds the header promises are read
+# (reading runs on to wherever the audio really ends, at most TAIL_OVERRUN_S further). Only when that
+# tail does not decode (a truncated or crafted file) is the whole file decoded and its frames counted.
+TAIL_PROBE_S = 2.0
+TAIL_OVERRUN_S = 30.0
 
 
 @dataclass
@@ -99,8 +104,40 @@ def _analyse(source: decode.AudioSource, model: VocalModel) -> Features:
         _measure_window(measured, window, info.sample_rate, model, whole_track)
     if not measured.plan:
         raise decode.DecodeError(f"{info.path}: no audio could be decoded")
-    duration = info.duration_s if info.duration_s is not None else measured.frames_read / info.sample_rate
+    if whole_track or info.duration_s is None:  # every frame there is has been read already
+        duration = measured.frames_read / info.sample_rate
+    else:
+        duration = decodable_seconds(source)
     return _features(measured, info, duration)
+
+
+def decodable_seconds(source: decode.AudioSource) -> float:
+    """How many seconds of a source actually decode (the header's length is only a claim).
+
+    The tail the header promises is read first; when it decodes, the audio ends where reading stops.
+    Otherwise the file is decoded from the start and its frames counted, up to where decoding fails.
+    """
+    info = source.info
+    rate = info.sample_rate
+    stated = info.duration_s or 0.0
+    tail_start = max(0.0, stated - TAIL_PROBE_S)
+    tail = _count_frames(source, tail_start, TAIL_PROBE_S + TAIL_OVERRUN_S)
+    if tail > 0 and tail_start + tail / rate >= stated - TAIL_PROBE_S / 2:
+        return tail_start + tail / rate
+    # a failed seek can leave a decoder unusable: count on a freshly opened copy of the file
+    with decode.open_audio(info.path, decoders=(info.decoder,)) as fresh:
+        return _count_frames(fresh, 0.0, stated + TAIL_OVERRUN_S) / rate
+
+
+def _count_frames(source: decode.AudioSource, start_s: float, length_s: float) -> int:
+    """Frames that decode in a window, stopping quietly where decoding fails."""
+    frames = 0
+    try:
+        for block in source.read_window(start_s, length_s):
+            frames += block.shape[0]
+    except AudioError:
+        pass
+    return frames
 
 
 def _read_window(

@@ -41,6 +41,8 @@ SHORT_HELP: dict[str, str] = {
     "export": "Export a session for clinic devices: playlist, device copy, continuous mix.",
     "spotify": "Sign in to Spotify, import tracks from it, and sync sessions to private playlists.",
     "demo": "Run a complete demo session on generated music (your own library is not touched).",
+    "serve": "Start the clinic app and print its URL (Ctrl-C stops it).",
+    "users": "Accounts of the clinic app (`playlist-builder serve`).",
 }
 
 

@@ -66,6 +66,10 @@ def _summary(result: AnalyzeReport) -> dict[str, Any]:
             {"track_id": failure.track_id, "path": failure.path, "reason": failure.reason}
             for failure in result.failures
         ],
+        "damaged": [
+            {"track_id": damaged.track_id, "path": damaged.path, "reason": damaged.reason}
+            for damaged in result.damaged
+        ],
     }
 
 
@@ -81,3 +85,7 @@ def _print(result: AnalyzeReport) -> None:
     hidden = len(result.failures) - MAX_FAILURES_SHOWN
     if hidden > 0:
         warn(f"... and {hidden} more failures (see --json)")
+    for damaged in result.damaged[:MAX_FAILURES_SHOWN]:
+        warn(f"track {damaged.track_id} is damaged, never used in a session: {damaged.reason}")
+    if len(result.damaged) > MAX_FAILURES_SHOWN:
+        warn(f"... and {len(result.damaged) - MAX_FAILURES_SHOWN} more damaged files (see --json)")

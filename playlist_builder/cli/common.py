@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -87,32 +88,24 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _json_safe(value: Any) -> Any:
-    """Strings made encodable: a byte that was not UTF-8 (a file name) is written as `\\xNN` text."""
-    if isinstance(value, str):
-        return display_text(value) if _has_surrogates(value) else value
-    if isinstance(value, dict):
-        return {_json_safe(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return value
-
-
-def _has_surrogates(text: str) -> bool:
-    return not text.isascii() and any("\ud800" <= ch <= "\udfff" for ch in text)
-
-
 # Inside JSON strings these are written as \uXXXX escapes: the same data for a program, inert on a screen.
 _JSON_ESCAPED = {ord(ch): f"\\u{ord(ch):04x}" for ch in BIDI_CONTROLS} | {
     code: f"\\u{code:04x}" for code in range(0x7F, 0xA0)
 }
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _undecodable_byte(match: re.Match[str]) -> str:
+    # A file name byte that was not UTF-8 becomes the text `\xNN` (JSON-escaped backslash), as on screen.
+    return "\\" + display_text(match.group())
 
 
 def echo_json(obj: Any) -> None:
     """Print `obj` as indented, valid UTF-8 JSON (enums, dates, paths and dataclasses handled)."""
-    plain = json.loads(json.dumps(obj, default=_json_default))  # the default hooks, applied everywhere
-    text = json.dumps(_json_safe(plain), ensure_ascii=False, indent=2)
-    click.echo(text.translate(_JSON_ESCAPED))
+    text = json.dumps(obj, default=_json_default, ensure_ascii=False, indent=2)
+    if not text.isascii():
+        text = _SURROGATE.sub(_undecodable_byte, text).translate(_JSON_ESCAPED)
+    click.echo(text)
 
 
 def echo_table(headers: list[str], rows: list[list[Any]]) -> None:

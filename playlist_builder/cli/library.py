@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -15,12 +14,12 @@ from playlist_builder.cli.common import (
     json_option,
     pass_app,
 )
-from playlist_builder.errors import NotFoundError
-from playlist_builder.model import Category, LyricsStatus, Source, Track
+from playlist_builder.model import Category, LyricsStatus, Source
 from playlist_builder.text import display_text
 
 if TYPE_CHECKING:  # imported by `scan` itself: `library list` must not load mutagen
     from playlist_builder.services.scan import ScanReport
+    from playlist_builder.services.views import DecisionView, ReasonView, TrackDetail, TrackView
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -76,6 +75,7 @@ def _scan_summary(result: ScanReport) -> dict[str, Any]:
         "unchanged": result.unchanged,
         "marked_missing": result.marked_missing,
         "returned": result.returned,
+        "moved": result.moved,
         "failed": result.failed,
         "problems": [{"path": path, "reason": reason} for path, reason in result.problems],
         "notes": [{"path": path, "reason": reason} for path, reason in result.notes],
@@ -93,7 +93,7 @@ def _print_scan(result: ScanReport) -> None:
         f"Scanned {result.seen} files in {len(result.roots)} root(s): "
         f"{result.added} new, {result.updated} updated, "
         f"{result.unchanged} unchanged, {result.marked_missing} now missing, {result.returned} back, "
-        f"{result.failed} unreadable."
+        f"{result.failed} unreadable." + (f" {result.moved} moved (decisions kept)." if result.moved else "")
     )
 
 
@@ -113,38 +113,37 @@ def list_tracks(
     category: str | None,
     lyrics: str | None,
 ) -> None:
-    """List tracks with their category and lyrics status.
+    """List tracks with their category, lyrics status and whether they may enter a session.
 
     \b
     Example:
       playlist-builder library list --lyrics unknown
       playlist-builder library list --json > tracks.json
     """
-    from playlist_builder.services.classify import describe_tracks
+    from playlist_builder.services.views import list_tracks as list_views
 
-    library = app.library
-    root_id = _root_id(app, root_path) if root_path else None
-    tracks = library.list_tracks(source=Source(source) if source else None, root_id=root_id, missing=missing)
-    views = describe_tracks(library, tracks)
-    views = [
-        v
-        for v in views
-        if (category is None or v["category"] == category) and (lyrics is None or v["lyrics"] == lyrics)
-    ]
+    views = list_views(
+        app.library,
+        source=Source(source) if source else None,
+        under=root_path,
+        missing=missing,
+        category=Category(category) if category else None,
+        lyrics=LyricsStatus(lyrics) if lyrics else None,
+    )
     if app.json:
-        echo_json(views)
+        echo_json([view.as_json() for view in views])
         return
     rows = [
         [
-            v["id"],
-            v["source"],
-            _clip(v["artist"] or "", 24),
-            _clip(v["title"], 36),
-            format_duration(v["duration_s"]),
-            v["category"] or "-",
-            v["lyrics"] or "-",
-            "" if v["energy"] is None else f"{v['energy']:.2f}",
-            "missing" if v.get("missing") else (v.get("scan_error") and "unreadable") or "",
+            v.id,
+            v.source,
+            _clip(v.artist or "", 24),
+            _clip(v.title, 36),
+            format_duration(v.duration_s),
+            v.category or "-",
+            v.lyrics or "-",
+            "" if v.energy is None else f"{v.energy:.2f}",
+            _state(v),
         ]
         for v in views
     ]
@@ -152,16 +151,19 @@ def list_tracks(
     click.echo(f"{len(views)} track(s)")
 
 
+def _state(view: TrackView) -> str:
+    """The list's state column: why a track is out of sessions, in a word or two."""
+    if view.missing:
+        return "missing"
+    if view.damage:
+        return "damaged"
+    if view.banned:
+        return "banned"
+    return "eligible" if view.eligible else ""
+
+
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _root_id(app: AppContext, root_path: str) -> int:
-    wanted = str(Path(root_path).expanduser().absolute())
-    for root_id, path in app.library.roots():
-        if path == wanted:
-            return root_id
-    raise click.BadParameter(f"{root_path} is not a registered root (scan it first)", param_hint="--root")
 
 
 @group.command("show")
@@ -176,71 +178,114 @@ def show(app: AppContext, track_ref: str) -> None:
       playlist-builder library show 42
       playlist-builder library show "~/Music/Session/rain.flac"
     """
-    from playlist_builder.services.classify import describe_track
+    from playlist_builder.services.views import show_track
 
-    library = app.library
-    track = _resolve_track(app, track_ref)
-    view = describe_track(library, track)
-    features = library.get_features(track.id) if track.id is not None else None
-    view["features"] = None if features is None else _features_view(features)
-    view["analysis_error"] = library.features_error(track.id) if track.id is not None else None
+    detail = show_track(app.library, track_ref)
     if app.json:
-        echo_json(view)
+        echo_json(detail.as_json())
         return
-    _print_track(view)
+    _print_track(detail)
 
 
-def _resolve_track(app: AppContext, ref: str) -> Track:
-    if ref.isdigit():
-        return app.library.require_track(int(ref))
-    track = app.library.find_track_by_path(Path(ref).expanduser())
-    if track is None:
-        raise NotFoundError(f"no track in the library for {ref} (scan its folder first)")
-    return track
+FIELDS_SHOWN = (
+    "id",
+    "source",
+    "path",
+    "source_key",
+    "title",
+    "artist",
+    "album",
+    "duration_s",
+    "isrc",
+    "spotify_uri",
+    "category",
+    "secondary_category",
+    "lyrics",
+    "energy",
+    "confidence",
+    "rules_version",
+    "note",
+    "scan_error",
+    "damage",
+)
+FEATURES_SHOWN = (
+    "duration_s",
+    "integrated_lufs",
+    "true_peak_dbtp",
+    "energy",
+    "vocal_probability",
+    "nature_score",
+    "spectral_centroid_hz",
+    "onset_rate_hz",
+    "tempo_bpm",
+    "binaural",
+    "amplitude_beat",
+    "tags",
+)
 
 
-def _features_view(features: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    data = asdict(features)
-    data.pop("vocal_windows", None)
-    data["tags"] = dict(sorted(features.tags.items(), key=lambda kv: -kv[1])[:8])
-    return data
-
-
-def _print_track(view: dict[str, Any]) -> None:
-    skip = {"reasons", "features", "review_reasons", "overrides"}
-    for key, value in view.items():
-        if key not in skip and value not in (None, "", [], {}):
-            click.echo(f"{key:>20}: {value}")
-    features = view.get("features")
-    if features:
+def _print_track(detail: TrackDetail) -> None:
+    view = detail.view.as_json()
+    for key in FIELDS_SHOWN:
+        value = view.get(key)
+        if key == "source_key" and value == view.get("path"):
+            continue
+        if value not in (None, ""):
+            click.echo(f"{key:>20}: {format_value(value)}")
+    if detail.view.binaural is not None:
+        click.echo(f"{'binaural':>20}: {format_value(detail.view.binaural.as_json())}")
+    eligible = "yes" if detail.view.eligible else "no: " + "; ".join(detail.view.ineligible_reasons)
+    click.echo(f"{'eligible':>20}: {eligible}")
+    if detail.analysis_error:
+        click.echo(f"{'analysis_error':>20}: {detail.analysis_error}")
+    if detail.features:
         click.echo("\nAudio features:")
-        for key in (
-            "integrated_lufs",
-            "true_peak_dbtp",
-            "energy",
-            "vocal_probability",
-            "nature_score",
-            "spectral_centroid_hz",
-            "onset_rate_hz",
-            "tempo_bpm",
-            "binaural",
-            "amplitude_beat",
-            "tags",
-        ):
-            click.echo(f"{key:>20}: {features.get(key)}")
-    if view.get("reasons"):
+        for key in FEATURES_SHOWN:
+            click.echo(f"{key:>20}: {format_value(detail.features.get(key))}")
+    if detail.view.reasons:
         click.echo("\nWhy:")
-        for reason in view["reasons"]:
-            click.echo(
-                f"  [{reason['source']}] {reason['aspect']} → {reason['claim']} "
-                f"(weight {reason['weight']:.2f}): {reason['detail']}"
-            )
-    for line in view.get("review_reasons") or ():
+        for reason in detail.view.reasons:
+            click.echo(f"  {describe_reason(reason)}")
+    for line in detail.view.review_reasons:
         click.echo(f"  needs review: {line}")
-    for decision in view.get("overrides") or ():
-        click.echo(f"  clinician: {decision}")
+    for decision in detail.view.overrides:
+        click.echo(f"  clinician: {describe_decision(decision)}")
+
+
+def format_value(value: Any) -> str:
+    """A value for a person: numbers trimmed, dicts as `key value, …`, lists joined, never a repr."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')} {format_value(v)}" for k, v in value.items()) or "-"
+    if isinstance(value, list | tuple):
+        return ", ".join(format_value(v) for v in value) or "-"
+    return str(value)
+
+
+def describe_reason(reason: ReasonView) -> str:
+    """One reason on one line: `[source] aspect → claim (weight): detail — detector at m:ss–m:ss, …`."""
+    line = f"[{reason.source}] {reason.aspect} → {reason.claim} (weight {reason.weight:.2f}): {reason.detail}"
+    heard = ""
+    if reason.windows:
+        spans = ", ".join(f"{format_duration(start)}–{format_duration(end)}" for start, end in reason.windows)
+        heard = f" at {spans}"
+    if reason.detector or heard:
+        line += f" — {reason.detector or reason.source}{heard}"
+    return line
+
+
+def describe_decision(decision: DecisionView) -> str:
+    """One clinician decision on one line."""
+    what = decision.action + (f" {decision.category}" if decision.category else "")
+    when = (decision.created_at or "")[:16].replace("T", " ")
+    undone = f", undone {decision.undone_at[:16].replace('T', ' ')}" if decision.undone_at else ""
+    note = f": {decision.note}" if decision.note else ""
+    return f"#{decision.id} {what} ({when}{undone}){note}"
 
 
 @group.command("import-curated")

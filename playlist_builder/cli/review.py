@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from playlist_builder.cli.common import AppContext, echo_json, echo_table, json_option, pass_app
+from playlist_builder.cli.library import describe_reason
 from playlist_builder.model import Category, Override
-from playlist_builder.services import classify as service
+from playlist_builder.services import review as service
+from playlist_builder.services.views import DecisionView, ReasonView, describe_tracks
 
 TITLE_WIDTH = 40
 
@@ -41,8 +43,8 @@ def list_queue(app: AppContext) -> None:
     """
     queue = service.review_queue(app.library)
     if app.json:
-        views = service.describe_tracks(app.library, [item.track for item in queue])
-        echo_json(views)
+        views = describe_tracks(app.library, [item.track for item in queue])
+        echo_json([view.as_json() for view in views])
         return
     if not queue:
         click.echo("Nothing waits for review.")
@@ -57,6 +59,9 @@ def list_queue(app: AppContext) -> None:
         )
         for reason in item.reasons:
             click.echo(f"    - {reason}")
+        for evidence in item.classification.reasons:
+            if evidence.windows or (evidence.claim != "instrumental" and evidence.aspect == "lyrics"):
+                click.echo(f"      {describe_reason(ReasonView.of(evidence))}")
     click.echo(
         f"{len(queue)} track(s) wait for review. Decide with: review approve|ban|set-category TRACK_ID"
     )
@@ -100,6 +105,9 @@ def ban(app: AppContext, track_id: int, note: str | None) -> None:
       playlist-builder review ban 7 --note "spoken intro at 3:10"
     """
     _print_decision(service.ban(app.library, track_id, note=note), "banned")
+    copies = service.copies_of(app.library, track_id)
+    if copies:
+        click.echo(f"Copies of the same audio are banned too: track {', '.join(map(str, copies))}.")
 
 
 @group.command("set-category")
@@ -146,7 +154,7 @@ def decisions(app: AppContext, track_id: int | None, include_undone: bool) -> No
     """
     found = service.decisions(app.library, track_id, include_undone=include_undone)
     if app.json:
-        echo_json([service.override_view(d) for d in found])
+        echo_json([DecisionView.of(d).as_json() for d in found])
         return
     rows = [
         [

@@ -53,9 +53,9 @@ TRACK_COLUMNS = (
 )
 
 
-def track_identity(source: Source | str, root_id: int | None, source_key: str) -> str:
-    """The unique identity string of a track row (source, root and key in one value)."""
-    return f"{Source(source).value}:{root_id if root_id is not None else ''}:{source_key}"
+def track_identity(source: Source | str, source_key: str) -> str:
+    """The unique identity string of a track row: source and key (a local file's resolved path)."""
+    return f"{Source(source).value}::{source_key}"
 
 
 def track_from_row(row: TrackRow) -> Track:

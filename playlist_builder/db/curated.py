@@ -1,15 +1,18 @@
-"""Queries for curated rows that the `Library` facade lacks: list them, set or clear their local link."""
+"""Queries for curated rows that the `Library` facade lacks: list them and group them by linked file.
+
+Links are set and cleared with `Library.set_link`, the one function that writes them.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from playlist_builder.db import convert
 from playlist_builder.db.library import Library
-from playlist_builder.db.schema import TrackRow, utcnow
+from playlist_builder.db.schema import TrackRow
 from playlist_builder.model import Source, Track
 
 
@@ -20,16 +23,6 @@ def curated_tracks(library: Library, library_names: Iterable[str] | None = None)
         stmt = stmt.where(TrackRow.curated_library.in_(list(library_names)))
     with library.transaction() as s:
         return [convert.track_from_row(row) for row in s.scalars(stmt)]
-
-
-def set_local_link(library: Library, track_id: int, linked_track_id: int | None) -> None:
-    """Point a curated row at the local file row it plays through, or clear that link (None)."""
-    with library.transaction() as s:
-        s.execute(
-            update(TrackRow)
-            .where(TrackRow.id == track_id)
-            .values(linked_track_id=linked_track_id, updated_at=utcnow())
-        )
 
 
 def curated_rows_by_linked_track(library: Library) -> dict[int, list[Track]]:

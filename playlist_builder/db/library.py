@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -29,6 +30,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from playlist_builder.db import convert
 from playlist_builder.db.migrate import upgrade_to_head
+from playlist_builder.db.query import (
+    TrackState,
+    active_decision_exists,
+    eligibility_clause,
+    track_state_columns,
+    track_state_from_row,
+)
 from playlist_builder.db.schema import (
     ClassificationRow,
     FeaturesRow,
@@ -55,6 +63,16 @@ from playlist_builder.model import (
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # two commands at once wait for each other instead of failing
 
 
+CHUNK_SIZE = 500  # values per SQL IN list: well under SQLite's limit on bound parameters
+
+
+class _Unchanged:
+    """Marker for "leave this column as it is" (None means clear it)."""
+
+
+UNCHANGED = _Unchanged()
+
+
 # The fields of each row `Library.session_candidate_rows` returns, in order (plain tuples: fast).
 CANDIDATE_FIELDS = (
     "track_id",
@@ -77,6 +95,16 @@ class FileFacts(NamedTuple):
     size: int | None
     mtime: float | None
     missing: bool
+    fingerprint: str | None = None
+
+
+class FingerprintMatch(NamedTuple):
+    """A stored local file with a given content fingerprint (for recognising moves and copies)."""
+
+    track_id: int
+    source_key: str
+    missing: bool
+    banned: bool
 
 
 @dataclass(frozen=True)
@@ -87,6 +115,7 @@ class AnalysisState:
     file_size: int | None
     file_mtime: float | None
     has_error: bool
+    damage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -256,37 +285,147 @@ class Library:
 
     # --- tracks ------------------------------------------------------------------------------------
 
-    def file_facts(self, root_id: int) -> dict[str, FileFacts]:
-        """Stored size/mtime/missing of every track under a root, by relative path."""
-        stmt = select(
-            TrackRow.source_key, TrackRow.id, TrackRow.size, TrackRow.mtime, TrackRow.missing
-        ).where(TrackRow.root_id == root_id)
+    _FACT_COLUMNS = (
+        TrackRow.source_key,
+        TrackRow.id,
+        TrackRow.size,
+        TrackRow.mtime,
+        TrackRow.missing,
+        TrackRow.fingerprint,
+    )
+
+    def file_facts(self, folder: str) -> dict[str, FileFacts]:
+        """Stored facts of every local file at or under a resolved path, by resolved path."""
+        prefix = folder.rstrip(os.sep) + os.sep
+        stmt = select(*self._FACT_COLUMNS).where(
+            TrackRow.source == Source.LOCAL.value,
+            or_(TrackRow.source_key == folder, TrackRow.source_key.startswith(prefix, autoescape=True)),
+        )
         with self.transaction() as s:
             return {
-                key: FileFacts(tid, size, mtime, missing)
-                for key, tid, size, mtime, missing in s.execute(stmt)
+                key: FileFacts(tid, size, mtime, missing, fingerprint)
+                for key, tid, size, mtime, missing, fingerprint in s.execute(stmt)
+                # LIKE ignores ASCII case on SQLite: keep only exact prefixes
+                if key == folder or key.startswith(prefix)
             }
 
-    def upsert_tracks(self, tracks: Iterable[Track], root_id: int | None = None) -> list[int]:
-        """Insert or update tracks by identity (source, root, key) in one transaction; return ids."""
+    def file_facts_for(self, paths: Sequence[str]) -> dict[str, FileFacts]:
+        """Stored facts of the local files at these resolved paths (those in the library)."""
+        found: dict[str, FileFacts] = {}
+        identities = [convert.track_identity(Source.LOCAL, path) for path in paths]
+        with self.transaction() as s:
+            for chunk in in_chunks(identities):
+                stmt = select(*self._FACT_COLUMNS).where(TrackRow.identity.in_(chunk))
+                for key, tid, size, mtime, missing, fingerprint in s.execute(stmt):
+                    found[key] = FileFacts(tid, size, mtime, missing, fingerprint)
+        return found
+
+    def local_fingerprints(self) -> set[str]:
+        """Every content fingerprint stored for a local file (a scan asks about matches only for these)."""
+        stmt = select(TrackRow.fingerprint).where(
+            TrackRow.source == Source.LOCAL.value, TrackRow.fingerprint.is_not(None)
+        )
+        with self.transaction() as s:
+            return set(s.scalars(stmt))  # type: ignore[arg-type]
+
+    def fingerprint_matches(self, fingerprints: Iterable[str]) -> dict[str, list[FingerprintMatch]]:
+        """Stored local files by content fingerprint, each saying whether a clinician banned it."""
+        wanted = sorted(set(fingerprints))
+        rows: list[tuple[str, int, str, bool]] = []
+        with self.transaction() as s:
+            for chunk in in_chunks(wanted):
+                stmt = select(TrackRow.fingerprint, TrackRow.id, TrackRow.source_key, TrackRow.missing).where(
+                    TrackRow.source == Source.LOCAL.value, TrackRow.fingerprint.in_(chunk)
+                )
+                rows.extend((fp, tid, key, missing) for fp, tid, key, missing in s.execute(stmt))
+            banned: set[int] = set()
+            if rows:  # rare (moves and copies): ask about bans only then
+                ids = [tid for _, tid, _, _ in rows]
+                banned = set(
+                    s.scalars(
+                        select(TrackRow.id).where(
+                            TrackRow.id.in_(ids), active_decision_exists(OverrideAction.BAN)
+                        )
+                    )
+                )
+        found: dict[str, list[FingerprintMatch]] = {}
+        for fingerprint, tid, key, missing in sorted(rows, key=lambda row: row[1]):
+            found.setdefault(fingerprint, []).append(FingerprintMatch(tid, key, bool(missing), tid in banned))
+        return found
+
+    def same_audio_track_ids(self, track_id: int) -> list[int]:
+        """Other local rows whose file has the same content fingerprint as this track's (copies)."""
+        with self.transaction() as s:
+            fingerprint = s.scalar(select(TrackRow.fingerprint).where(TrackRow.id == track_id))
+            if fingerprint is None:
+                return []
+            stmt = (
+                select(TrackRow.id)
+                .where(TrackRow.fingerprint == fingerprint, TrackRow.id != track_id)
+                .order_by(TrackRow.id)
+            )
+            return list(s.scalars(stmt))
+
+    def relocate_track(self, track_id: int, path: str, root_id: int | None) -> None:
+        """Give a local row a new resolved path (its file moved); every decision about it stays."""
+        with self.transaction() as s:
+            s.execute(
+                update(TrackRow)
+                .where(TrackRow.id == track_id)
+                .values(
+                    source_key=path,
+                    identity=convert.track_identity(Source.LOCAL, path),
+                    root_id=root_id,
+                    missing=False,
+                    updated_at=utcnow(),
+                )
+            )
+
+    def set_fingerprints(self, fingerprints: dict[int, str]) -> None:
+        """Store content fingerprints by track id (for files scanned before fingerprints existed)."""
+        if not fingerprints:
+            return
+        with self.transaction() as s:
+            s.execute(
+                update(TrackRow),
+                [{"id": tid, "fingerprint": fingerprint} for tid, fingerprint in fingerprints.items()],
+            )
+
+    def upsert_tracks(
+        self,
+        tracks: Iterable[Track],
+        root_id: int | None = None,
+        fingerprints: dict[str, str | None] | None = None,
+    ) -> list[int]:
+        """Insert or update tracks by identity (source and key) in one transaction; return ids.
+
+        Local rows take `root_id` (the root that scanned them) and their fingerprint, by source key.
+        """
         batch = list(tracks)
-        identities = [convert.track_identity(t.source, root_id, t.source_key) for t in batch]
+        fingerprints = fingerprints or {}
+        identities = [convert.track_identity(t.source, t.source_key) for t in batch]
         with self.transaction() as s:
             existing = {
                 row.identity: row
-                for chunk in _chunks(identities, 500)
+                for chunk in in_chunks(identities)
                 for row in s.scalars(select(TrackRow).where(TrackRow.identity.in_(chunk)))
             }
             ids: dict[str, int] = {}
             new_rows: list[dict[str, Any]] = []
             for identity, track in zip(identities, batch, strict=True):
                 row = existing.get(identity)
+                fingerprint = fingerprints.get(track.source_key)
                 if row is not None:
                     convert.apply_track_to_row(row, track)
+                    if track.source is Source.LOCAL:
+                        row.root_id = root_id
+                        row.fingerprint = fingerprint
                     ids[identity] = row.id
                 elif identity not in ids:
                     ids[identity] = -1
-                    new_rows.append(convert.new_track_values(track, identity, root_id))
+                    values = convert.new_track_values(track, identity, root_id)
+                    values["fingerprint"] = fingerprint
+                    new_rows.append(values)
             s.flush()
             if new_rows:
                 # One executemany with RETURNING instead of an ORM flush per row: scans stay fast.
@@ -309,17 +448,25 @@ class Library:
         return len(ids)
 
     def set_link(
-        self, track_id: int, *, linked_track_id: int | None = None, spotify_uri: str | None = None
+        self,
+        track_id: int,
+        *,
+        linked_track_id: int | _Unchanged | None = UNCHANGED,
+        spotify_uri: str | _Unchanged | None = UNCHANGED,
     ) -> None:
-        """Link a track to a local file row and/or a Spotify URI (matching results)."""
+        """Link a track to the local file row it plays through and/or a Spotify URI (matching results).
+
+        A link not given is left as it is; None clears it.
+        """
         with self.transaction() as s:
             row = s.get(TrackRow, track_id)
             if row is None:
                 raise NotFoundError(f"no track with id {track_id}")
-            if linked_track_id is not None:
+            if not isinstance(linked_track_id, _Unchanged):
                 row.linked_track_id = linked_track_id
-            if spotify_uri is not None:
+            if not isinstance(spotify_uri, _Unchanged):
                 row.spotify_uri = spotify_uri
+            row.updated_at = utcnow()
 
     def get_track(self, track_id: int) -> Track | None:
         """One track by id, or None."""
@@ -335,22 +482,12 @@ class Library:
         return track
 
     def find_track_by_path(self, path: str | Path) -> Track | None:
-        """The local track whose absolute path is `path`, if any."""
-        target = Path(path).absolute()
-        for root_id, root_path in self.roots():
-            root = Path(root_path)
-            if target == root or root in target.parents:
-                key = "." if target == root else target.relative_to(root).as_posix()
-                identity = convert.track_identity(Source.LOCAL, root_id, key)
-                with self.transaction() as s:
-                    row = s.scalar(select(TrackRow).where(TrackRow.identity == identity))
-                    if row is not None:
-                        return convert.track_from_row(row)
-        return None
+        """The local track of the file at `path` (however it is reached: links are resolved), if any."""
+        return self.find_track(Source.LOCAL, os.path.realpath(path))
 
-    def find_track(self, source: Source, source_key: str, root_id: int | None = None) -> Track | None:
-        """A track by its identity parts."""
-        identity = convert.track_identity(source, root_id, source_key)
+    def find_track(self, source: Source, source_key: str) -> Track | None:
+        """A track by its source and key (a local file's key is its resolved absolute path)."""
+        identity = convert.track_identity(source, source_key)
         with self.transaction() as s:
             row = s.scalar(select(TrackRow).where(TrackRow.identity == identity))
             return convert.track_from_row(row) if row is not None else None
@@ -359,22 +496,57 @@ class Library:
         self,
         *,
         source: Source | None = None,
-        root_id: int | None = None,
+        under: str | None = None,
         missing: bool | None = None,
         ids: Sequence[int] | None = None,
     ) -> list[Track]:
-        """Tracks matching the filters, in id order."""
+        """Tracks matching the filters (`under`: local files at or below a folder), in id order."""
         stmt = select(TrackRow).order_by(TrackRow.id)
         if source is not None:
             stmt = stmt.where(TrackRow.source == source.value)
-        if root_id is not None:
-            stmt = stmt.where(TrackRow.root_id == root_id)
+        if under is not None:
+            folder = os.path.realpath(under)
+            prefix = folder.rstrip(os.sep) + os.sep
+            stmt = stmt.where(
+                TrackRow.source == Source.LOCAL.value,
+                or_(TrackRow.source_key == folder, TrackRow.source_key.startswith(prefix, autoescape=True)),
+            )
         if missing is not None:
             stmt = stmt.where(TrackRow.missing == missing)
-        if ids is not None:
-            stmt = stmt.where(TrackRow.id.in_(list(ids)))
+        rows = self._rows_by_ids(stmt, TrackRow.id, ids)
+        tracks = [convert.track_from_row(r) for r in rows]
+        if under is not None:  # LIKE ignores ASCII case on SQLite: keep only exact prefixes
+            tracks = [t for t in tracks if t.source_key == folder or t.source_key.startswith(prefix)]
+        return sorted(tracks, key=lambda t: t.id or 0) if ids is not None else tracks
+
+    def _rows_by_ids(self, stmt: Select[Any], column: Any, ids: Sequence[int] | None) -> list[Any]:
+        """The rows of `stmt` (all, or those whose `column` is in `ids`, asked for in chunks)."""
         with self.transaction() as s:
-            return [convert.track_from_row(r) for r in s.scalars(stmt)]
+            if ids is None:
+                return list(s.scalars(stmt))
+            return [row for chunk in in_chunks(list(ids)) for row in s.scalars(stmt.where(column.in_(chunk)))]
+
+    # --- the track filter (db/query.py) -------------------------------------------------------------
+
+    def track_states(self, track_ids: Sequence[int] | None = None) -> dict[int, TrackState]:
+        """What the eligibility rule looks at, by track id (all tracks when `track_ids` is None)."""
+        stmt = select(*track_state_columns())
+        with self.transaction() as s:
+            if track_ids is None:
+                rows = list(s.execute(stmt))
+            else:
+                rows = [
+                    r
+                    for chunk in in_chunks(list(track_ids))
+                    for r in s.execute(stmt.where(TrackRow.id.in_(chunk)))
+                ]
+        return {state.track_id: state for state in map(track_state_from_row, rows)}
+
+    def eligible_track_ids(self) -> list[int]:
+        """Ids of the tracks that may enter a session (`eligibility_clause`), in id order."""
+        stmt = select(TrackRow.id).where(eligibility_clause()).order_by(TrackRow.id)
+        with self.transaction() as s:
+            return list(s.scalars(stmt))
 
     # --- features ----------------------------------------------------------------------------------
 
@@ -386,11 +558,12 @@ class Library:
             FeaturesRow.file_size,
             FeaturesRow.file_mtime,
             FeaturesRow.error,
+            FeaturesRow.damage,
         )
         with self.transaction() as s:
             return {
-                tid: AnalysisState(version, size, mtime, error is not None)
-                for tid, version, size, mtime, error in s.execute(stmt)
+                tid: AnalysisState(version, size, mtime, error is not None, damage)
+                for tid, version, size, mtime, error, damage in s.execute(stmt)
             }
 
     def save_features(
@@ -399,12 +572,15 @@ class Library:
         features: Features | None,
         *,
         error: str | None = None,
+        damage: str | None = None,
         file_size: int | None,
         file_mtime: float | None,
         analyzer_version: str,
     ) -> None:
-        """Store (replacing) the analysis of one track, or the reason it failed."""
+        """Store (replacing) the analysis of one track, or the reason it failed; `damage` says why the
+        file's audio does not decode to its stated length (None: intact)."""
         values = _features_values(features, error, file_size, file_mtime, analyzer_version)
+        values["damage"] = damage
         with self.transaction() as s:
             row = s.get(FeaturesRow, track_id) or FeaturesRow(track_id=track_id)
             for name, value in values.items():
@@ -420,7 +596,7 @@ class Library:
             for tid, features, size, mtime in analysed
         ]
         with self.transaction() as s:
-            for chunk in _chunks([row["track_id"] for row in rows], 500):
+            for chunk in in_chunks([row["track_id"] for row in rows]):
                 s.execute(delete(FeaturesRow).where(FeaturesRow.track_id.in_(chunk)))
             if rows:
                 s.execute(insert(FeaturesRow), rows)
@@ -438,11 +614,9 @@ class Library:
     def features_for(self, track_ids: Sequence[int] | None = None) -> dict[int, Features]:
         """Stored features by track id (all tracks when `track_ids` is None)."""
         # A failed analysis stores JSON null (not SQL NULL) in `data`: filter on `error` and on the value.
-        stmt = select(FeaturesRow.track_id, FeaturesRow.data).where(FeaturesRow.error.is_(None))
-        if track_ids is not None:
-            stmt = stmt.where(FeaturesRow.track_id.in_(list(track_ids)))
-        with self.transaction() as s:
-            return {tid: convert.features_from_json(data) for tid, data in s.execute(stmt) if data}
+        stmt = select(FeaturesRow).where(FeaturesRow.error.is_(None))
+        rows = self._rows_by_ids(stmt, FeaturesRow.track_id, track_ids)
+        return {row.track_id: convert.features_from_json(row.data) for row in rows if row.data}
 
     def session_candidate_rows(
         self, eligible: ColumnElement[bool], *, source: str = "any"
@@ -525,7 +699,7 @@ class Library:
             for tid, classification, input_hash in verdicts
         ]
         with self.transaction() as s:
-            for chunk in _chunks([row["track_id"] for row in rows], 500):
+            for chunk in in_chunks([row["track_id"] for row in rows]):
                 s.execute(delete(ClassificationRow).where(ClassificationRow.track_id.in_(chunk)))
             if rows:
                 s.execute(insert(ClassificationRow), rows)
@@ -536,11 +710,8 @@ class Library:
 
     def classifications(self, track_ids: Sequence[int] | None = None) -> dict[int, Classification]:
         """Stored verdicts by track id (all when `track_ids` is None)."""
-        stmt = select(ClassificationRow)
-        if track_ids is not None:
-            stmt = stmt.where(ClassificationRow.track_id.in_(list(track_ids)))
-        with self.transaction() as s:
-            return {r.track_id: convert.classification_from_row(r) for r in s.scalars(stmt)}
+        rows = self._rows_by_ids(select(ClassificationRow), ClassificationRow.track_id, track_ids)
+        return {r.track_id: convert.classification_from_row(r) for r in rows}
 
     def classification_hashes(self) -> dict[int, str]:
         """The input hash each stored verdict was computed from (for incremental re-classification)."""
@@ -583,10 +754,9 @@ class Library:
         stmt = select(OverrideRow).order_by(OverrideRow.created_at, OverrideRow.id)
         if active_only:
             stmt = stmt.where(OverrideRow.undone_at.is_(None))
-        if track_ids is not None:
-            stmt = stmt.where(OverrideRow.track_id.in_(list(track_ids)))
-        with self.transaction() as s:
-            return [convert.override_from_row(r) for r in s.scalars(stmt)]
+        rows = self._rows_by_ids(stmt, OverrideRow.track_id, track_ids)
+        found = [convert.override_from_row(r) for r in rows]
+        return sorted(found, key=lambda o: (o.created_at, o.id or 0)) if track_ids is not None else found
 
     # --- look-up cache -----------------------------------------------------------------------------
 
@@ -803,16 +973,7 @@ def _classification_values(classification: Classification, input_hash: str) -> d
     }
 
 
-def _chunks(values: list[Any], size: int) -> Iterator[list[Any]]:
-    """Split a list into pieces small enough for an SQL IN clause."""
+def in_chunks(values: Sequence[Any], size: int = CHUNK_SIZE) -> Iterator[list[Any]]:
+    """Split values into pieces small enough for an SQL IN list (databases limit bound parameters)."""
     for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def content_hash(*parts: object) -> str:
-    """A stable short hash of some values (for input hashes of incremental stages)."""
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(repr(part).encode("utf-8", "surrogatepass"))
-        digest.update(b"\x00")
-    return digest.hexdigest()[:32]
+        yield list(values[start : start + size])

@@ -52,7 +52,12 @@ class RootRow(Base):
 
 
 class TrackRow(Base):
-    """One playable item. `identity` is unique: source, root and source key in one string."""
+    """One playable item. `identity` is unique: source and source key in one string.
+
+    A local file's source key is its resolved absolute path, so a file is one row however it was
+    reached (from its own folder, a parent folder, or on its own); `root_id` is the root that last
+    scanned it. `fingerprint` (size and a hash of sampled blocks) recognises the file after a move.
+    """
 
     __tablename__ = "tracks"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +65,7 @@ class TrackRow(Base):
     source: Mapped[str] = mapped_column(String(16), index=True)
     source_key: Mapped[str] = mapped_column(Text)
     root_id: Mapped[int | None] = mapped_column(ForeignKey("roots.id", ondelete="CASCADE"), index=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
     title: Mapped[str] = mapped_column(Text)
     artist: Mapped[str | None] = mapped_column(Text)
     album_artist: Mapped[str | None] = mapped_column(Text)
@@ -106,6 +112,8 @@ class FeaturesRow(Base):
     vocal_probability: Mapped[float | None] = mapped_column(Float)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    # Why the file is damaged (its audio does not decode to its stated length), or None when intact.
+    damage: Mapped[str | None] = mapped_column(Text)
     analysed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

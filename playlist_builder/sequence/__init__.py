@@ -21,7 +21,7 @@ The solver's stages, in the order a plan goes through them (`solver.build_plan` 
    `checks.plan_violations` as the last guard.
 
 Every stage costs and limits transitions through one cost model (`cost.CostModel`, with the one
-tolerance `cost.EPSILON`); its weights and limits come from rules/sequence.toml and the arc file.
+tolerance `tolerance.EPSILON`); its weights and limits come from rules/sequence.toml and the arc file.
 
 Plan conventions every consumer relies on (the export helpers read them this way):
 - `PlanItem.start_s` is where a track starts on the session clock; the next track starts at

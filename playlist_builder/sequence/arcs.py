@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playlist_builder.errors import NotFoundError
 from playlist_builder.model import Arc, Category, Phase
-from playlist_builder.sequence.cost import EPSILON
+from playlist_builder.sequence.tolerance import EPSILON
 from playlist_builder.tomlfile import TomlDoc, read_toml
 
 ARC_KEYS = (

@@ -26,7 +26,7 @@ from playlist_builder.errors import InfeasibleSessionError
 from playlist_builder.model import Arc
 from playlist_builder.sequence.cost import EPSILON, PLAY_UNIT_S
 from playlist_builder.sequence.evaluate import PlanCost
-from playlist_builder.sequence.frontier import Heads, best_options, pool_columns, used_matrix
+from playlist_builder.sequence.frontier import Heads, best_options, used_matrix
 from playlist_builder.sequence.reserve import Outlook
 from playlist_builder.sequence.rules import SequenceRules
 from playlist_builder.sequence.search import Search, Solution
@@ -50,6 +50,16 @@ class _Partial:
     paid: float  # reservation prices paid so far (counted only when ranking)
 
 
+def _child(
+    parent: _Partial, row: int, phase: int, clock: float, cost: float, paid: float, later: float
+) -> tuple[float, _Partial]:
+    """A partial plan one track longer, ranked by its estimated total (costs, prices paid, outlook)."""
+    child = _Partial(
+        (*parent.rows, row), (*parent.phase_of, phase), phase, clock, parent.cost + cost, parent.paid + paid
+    )
+    return child.cost + child.paid + later, child
+
+
 class BeamSearch(Search):
     """A beam search over a prepared problem, reusing the depth-first walk's option rules."""
 
@@ -61,9 +71,6 @@ class BeamSearch(Search):
         super().__init__(prepared, arc, replace(rules, search=branching), prices)
         self.judge = judge
         self.view = view
-        self.columns = [
-            pool_columns(prepared, setup, price) for setup, price in zip(prepared.setups, prices, strict=True)
-        ]
         self.best: tuple[float, Solution] | None = None
         self.expansions = 0
 
@@ -162,7 +169,7 @@ class BeamSearch(Search):
             used=used,
         )
         options = best_options(
-            columns, self.prepared.setups[phase], heads, self.judge, self.rules.search.branching
+            columns, self.prepared.setups[phase], heads, self.prepared, self.rules.search.branching
         )
         clocks = clock[options.plan] + self.prepared.advance[options.rows]
         rest = self.view.rest_cost(clocks)
@@ -176,16 +183,7 @@ class BeamSearch(Search):
             rest.tolist(),
             strict=True,
         ):
-            parent = group[plan][0]
-            child = _Partial(
-                (*parent.rows, row),
-                (*parent.phase_of, phase),
-                phase,
-                at,
-                parent.cost + cost,
-                parent.paid + paid,
-            )
-            children.append((child.cost + child.paid + later, child))
+            children.append(_child(group[plan][0], row, phase, at, cost, paid, later))
         return children
 
     def _extend(
@@ -205,17 +203,8 @@ class BeamSearch(Search):
         for row, step, clock, later in zip(
             rows.tolist(), cost.tolist(), clocks.tolist(), rest.tolist(), strict=True
         ):
-            duration = float(self.prepared.table.duration_s[row])
-            paid = partial.paid + prices.get(row, 0.0) * duration / PLAY_UNIT_S
-            child = _Partial(
-                (*partial.rows, row),
-                (*partial.phase_of, phase),
-                phase,
-                clock,
-                partial.cost + step,
-                paid,
-            )
-            children.append((child.cost + paid + later, child))
+            paid = prices.get(row, 0.0) * float(self.prepared.table.duration_s[row]) / PLAY_UNIT_S
+            children.append(_child(partial, row, phase, clock, step, paid, later))
         return children
 
     def _step_costs(self, partial: _Partial, phase: int, rows: np.ndarray) -> np.ndarray:
@@ -223,9 +212,7 @@ class BeamSearch(Search):
         judge, table = self.judge, self.prepared.table
         durations = table.duration_s[rows]
         middle = partial.clock + self.prepared.advance[rows] / 2
-        rate = judge.costs.energy_rate(table.energy[rows], judge.costs.target(phase, middle))
-        rate = rate + judge.category_rate(rows, phase) + self.prepared.static[rows]
-        cost = rate * durations / PLAY_UNIT_S
+        cost = judge.track_rate(rows, phase, middle) * durations / PLAY_UNIT_S
         if partial.rows:
             cost = cost + judge.steps(np.full(rows.size, partial.rows[-1]), rows)
         return cost

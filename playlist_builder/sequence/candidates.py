@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from playlist_builder.model import Category
+from playlist_builder.text import normalise_text
 
 # Category codes used in the numpy columns; -1 means "no category" (an absent secondary category).
 CATEGORY_CODES: dict[Category, int] = {category: code for code, category in enumerate(Category)}
@@ -112,8 +113,9 @@ def _optional_floats(values: Sequence[float]) -> np.ndarray:
 
 
 def artist_key(artist: str | None) -> str | None:
-    """The artist as compared for "no artist twice in a row" (case and spacing ignored); None if unknown."""
-    key = " ".join(artist.casefold().split()) if artist else ""
+    """The artist as compared for "no artist twice in a row" (text.normalise_text: case, accents and
+    spacing ignored, as everywhere names are compared); None if unknown."""
+    key = normalise_text(artist) if artist else ""
     return None if not key or key in _UNKNOWN_ARTISTS else key
 
 

@@ -16,10 +16,8 @@ import numpy as np
 from playlist_builder.model import Arc
 from playlist_builder.sequence.candidates import CATEGORY_CODES
 from playlist_builder.sequence.rules import SequenceRules
+from playlist_builder.sequence.tolerance import EPSILON
 
-# The one tolerance of the sequencer: computed seconds, energies and costs within this of a limit
-# count as on it (float sums of a few dozen durations are exact to far better than this).
-EPSILON = 1e-9
 # Units the weights in rules/sequence.toml are counted in (see the comments there).
 ENERGY_UNIT = 0.1  # energy_fit costs weight x (distance / 0.1)^2
 TEMPO_UNIT_BPM = 10.0  # tempo costs weight x (BPM outside the calm band / 10)^2
@@ -136,18 +134,31 @@ class CostModel(ArcClock):
         )
 
     # --- transitions -------------------------------------------------------------------------------
+    # Steps are `to - from` for energy (signed) and |to - from| for loudness (NaN when either is unknown).
+
+    def _step_terms(
+        self, energy_step: np.ndarray, loudness_step: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        arc, weights = self.arc, self.rules.weights
+        energy_cost = weights.energy_step * (energy_step / arc.max_energy_step) ** 2
+        unknown = arc.max_loudness_step_lu * UNKNOWN_LOUDNESS_STEP_FRACTION
+        loudness_step = np.where(np.isnan(loudness_step), unknown, loudness_step)
+        loudness_cost = weights.loudness_step * (loudness_step / arc.max_loudness_step_lu) ** 2
+        return energy_cost, loudness_cost
+
+    def _energy_ok(self, energy_step: np.ndarray) -> np.ndarray:
+        return np.abs(energy_step) <= self.arc.max_energy_step + EPSILON
+
+    def _loudness_ok(self, loudness_step: np.ndarray) -> np.ndarray:
+        return ~(loudness_step > self.arc.max_loudness_step_lu + EPSILON)  # NaN (unknown) passes
 
     def step_terms(
         self, energy_from: Numbers, energy_to: Numbers, loudness_from: Numbers, loudness_to: Numbers
     ) -> tuple[np.ndarray, np.ndarray]:
         """Energy-step and loudness-step costs of moving between tracks (NaN loudness = unknown)."""
-        arc, weights = self.arc, self.rules.weights
-        energy_cost = weights.energy_step * ((np.asarray(energy_to) - energy_from) / arc.max_energy_step) ** 2
-        loudness_step = np.abs(np.asarray(loudness_to) - loudness_from)
-        unknown = arc.max_loudness_step_lu * UNKNOWN_LOUDNESS_STEP_FRACTION
-        loudness_step = np.where(np.isnan(loudness_step), unknown, loudness_step)
-        loudness_cost = weights.loudness_step * (loudness_step / arc.max_loudness_step_lu) ** 2
-        return energy_cost, loudness_cost
+        return self._step_terms(
+            np.asarray(energy_to) - energy_from, np.abs(np.asarray(loudness_to) - loudness_from)
+        )
 
     def step_cost(
         self, energy_from: Numbers, energy_to: Numbers, loudness_from: Numbers, loudness_to: Numbers
@@ -158,12 +169,11 @@ class CostModel(ArcClock):
 
     def energy_step_ok(self, energy_from: Numbers, energy_to: Numbers) -> np.ndarray:
         """The energy step between neighbours stays within the arc's `max_energy_step`."""
-        return np.abs(np.asarray(energy_to) - energy_from) <= self.arc.max_energy_step + EPSILON
+        return self._energy_ok(np.asarray(energy_to) - energy_from)
 
     def loudness_step_ok(self, loudness_from: Numbers, loudness_to: Numbers) -> np.ndarray:
         """The loudness step stays within `max_loudness_step_lu`; an unknown (NaN) loudness passes."""
-        step = np.abs(np.asarray(loudness_to) - loudness_from)
-        return ~(step > self.arc.max_loudness_step_lu + EPSILON)
+        return self._loudness_ok(np.abs(np.asarray(loudness_to) - loudness_from))
 
     @staticmethod
     def artist_ok(artist_from: np.ndarray | int, artist_to: np.ndarray) -> np.ndarray:
@@ -180,11 +190,23 @@ class CostModel(ArcClock):
         artist_to: np.ndarray,
     ) -> np.ndarray:
         """Every hard limit between neighbours: energy step, loudness step (when known), artist change."""
-        return (
-            self.energy_step_ok(energy_from, energy_to)
-            & self.loudness_step_ok(loudness_from, loudness_to)
-            & self.artist_ok(artist_from, artist_to)
-        )
+        return self.transition(energy_from, energy_to, loudness_from, loudness_to, artist_from, artist_to)[1]
+
+    def transition(
+        self,
+        energy_from: Numbers,
+        energy_to: Numbers,
+        loudness_from: Numbers,
+        loudness_to: Numbers,
+        artist_from: np.ndarray | int,
+        artist_to: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(cost, allowed) of moving between tracks, both from the same steps (the search's hot path)."""
+        energy_step = np.asarray(energy_to) - energy_from
+        loudness_step = np.abs(np.asarray(loudness_to) - loudness_from)
+        energy_cost, loudness_cost = self._step_terms(energy_step, loudness_step)
+        allowed = self._energy_ok(energy_step) & self._loudness_ok(loudness_step)
+        return energy_cost + loudness_cost, allowed & self.artist_ok(artist_from, artist_to)
 
     def crossfade_cost(self, overlap_s: Numbers) -> np.ndarray:
         """Cost of each crossfade longer or shorter than the arc's preferred one."""

@@ -52,16 +52,23 @@ class PlanCost:
         played = table.duration_s[rows_a].copy()
         played[-1] -= timing.trim_s
         middle = np.asarray(timing.starts_s) + played / 2
-        rate = (
-            self.costs.energy_rate(table.energy[rows_a], self.costs.target(phases, middle))
-            + self.category_rate(rows_a, phases)
-            + self.prepared.static[rows_a]
-        )
-        cost = float(np.sum(rate * played)) / PLAY_UNIT_S
+        cost = float(np.sum(self.track_rate(rows_a, phases, middle) * played)) / PLAY_UNIT_S
         if rows_a.size > 1:
             cost += float(np.sum(self.steps(rows_a[:-1], rows_a[1:])))
             cost += float(np.sum(self.costs.crossfade_cost(np.asarray(timing.overlaps_s))))
         return cost
+
+    def track_rate(
+        self, rows: np.ndarray, phases: np.ndarray | int, middle_s: np.ndarray | float
+    ) -> np.ndarray:
+        """Cost per play unit of rows placed in phases with their middles at `middle_s` on the clock:
+        energy fit there, category, and the static terms (tempo, variety, familiarity)."""
+        table = self.prepared.table
+        return (
+            self.costs.energy_rate(table.energy[rows], self.costs.target(phases, middle_s))
+            + self.category_rate(rows, phases)
+            + self.prepared.static[rows]
+        )
 
     def category_rate(self, rows: np.ndarray, phases: np.ndarray | int) -> np.ndarray:
         """Category cost per play unit of rows placed in phases."""
@@ -82,8 +89,12 @@ class PlanCost:
 
     def steps_ok(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
         """The hard limits of each transition before[i] -> after[i]."""
+        return self.transitions(before, after)[1]
+
+    def transitions(self, before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(cost, allowed) of each transition before[i] -> after[i]."""
         table = self.prepared.table
-        return self.costs.step_allowed(
+        return self.costs.transition(
             table.energy[before],
             table.energy[after],
             table.loudness_lufs[before],

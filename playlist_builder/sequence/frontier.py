@@ -1,10 +1,11 @@
-"""The beam search's step, vectorised: the best next tracks for many partial plans at once.
+"""The search step, vectorised: the best next tracks for one or many partial plans at once.
 
-For partial plans filling the same phase (and with no pinned track waiting), the options are what the
-depth-first walk (`search.Search._free_options`) would offer each of them — unused pool tracks that
-keep the transition limits with the plan's last track and leave a remainder of the phase that can
-still be filled, cheapest first by the same score — but computed as one (plans x pool) array
-operation instead of one small computation per plan, which is what keeps a wide beam fast.
+For partial plans filling the same phase, the options are the unused pool tracks that keep the
+transition limits with the plan's last track and leave a remainder of the phase that can still be
+filled, cheapest first by their cost per play unit (energy fit where the track would play, its
+category/tempo/variety rate, its reservation price, and the transition spread over its length).
+The depth-first walk asks for one plan at a time; the beam search asks for many in one
+(plans x pool) array operation, which is what keeps a wide beam fast.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from playlist_builder.sequence.cost import PLAY_UNIT_S
-from playlist_builder.sequence.evaluate import PlanCost
 from playlist_builder.sequence.setup import PhaseSetup, Prepared, residual_index
 
 
@@ -86,18 +86,19 @@ def used_matrix(columns: PoolColumns, plans: list[tuple[int, ...]]) -> np.ndarra
 
 
 def best_options(
-    columns: PoolColumns, setup: PhaseSetup, heads: Heads, judge: PlanCost, branching: int
+    columns: PoolColumns, setup: PhaseSetup, heads: Heads, prepared: Prepared, branching: int
 ) -> Options:
     """Up to `branching` options per plan, each plan's best first (plans with none get none)."""
     size = columns.rows.size
     if size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return Options(empty, empty, np.zeros(0), np.zeros(0))
-    mask = _fillable(columns, setup, heads) & ~heads.used
-    steps, fine = _transitions(columns, heads, judge)
+    mask = fillable(columns, setup, heads) & ~heads.used
+    steps, fine = _transitions(columns, heads, prepared)
     mask &= fine
     middle = heads.clock[:, None] + columns.advance[None, :] / 2
-    rate = judge.costs.energy_rate(columns.energy[None, :], judge.costs.target(setup.index, middle))
+    costs = prepared.costs
+    rate = costs.energy_rate(columns.energy[None, :], costs.target(setup.index, middle))
     rate += columns.rate[None, :]
     score = np.where(mask, rate + columns.price + steps * PLAY_UNIT_S / columns.duration, np.inf)
     count = min(branching, size)
@@ -116,7 +117,7 @@ def best_options(
     )
 
 
-def _fillable(columns: PoolColumns, setup: PhaseSetup, heads: Heads) -> np.ndarray:
+def fillable(columns: PoolColumns, setup: PhaseSetup, heads: Heads) -> np.ndarray:
     """(plans x pool): taking the track leaves a remainder of the phase that can still be filled."""
     index = residual_index(heads.free[:, None] - columns.advance[None, :], setup.close_low_s)
     reach = setup.reach
@@ -126,21 +127,19 @@ def _fillable(columns: PoolColumns, setup: PhaseSetup, heads: Heads) -> np.ndarr
     return fits & (heads.free > setup.close_high_s)[:, None]
 
 
-def _transitions(columns: PoolColumns, heads: Heads, judge: PlanCost) -> tuple[np.ndarray, np.ndarray]:
+def _transitions(columns: PoolColumns, heads: Heads, prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
     """(plans x pool): the step cost from each plan's last track, and whether the hard limits hold."""
-    table, costs = judge.prepared.table, judge.costs
+    table = prepared.table
     started = heads.last >= 0
     last = np.where(started, heads.last, 0)
-    energy_from, loudness_from = table.energy[last][:, None], table.loudness_lufs[last][:, None]
-    fine = costs.step_allowed(
-        energy_from,
+    steps, fine = prepared.costs.transition(
+        table.energy[last][:, None],
         columns.energy[None, :],
-        loudness_from,
+        table.loudness_lufs[last][:, None],
         columns.loudness[None, :],
         table.artist[last][:, None],
         columns.artist[None, :],
     )
-    steps = costs.step_cost(energy_from, columns.energy[None, :], loudness_from, columns.loudness[None, :])
     fine[~started] = True
     steps[~started] = 0.0
     return steps, fine

@@ -84,8 +84,8 @@ class Improver:
         if not mask.any():
             return set()
         options = pool[mask]
-        estimate = self._place_cost(plan, position, options, setup.static_rate[mask])
-        now = self._place_cost(plan, position, np.array([current]), None)[0]
+        estimate = self._place_cost(plan, position, options)
+        now = self._place_cost(plan, position, np.array([current]))[0]
         trials = []
         for row in self._cheapest(options, estimate, now):
             rows = plan.rows.copy()
@@ -120,8 +120,9 @@ class Improver:
         swapped = np.tile(rows, (others.size, 1))
         swapped[np.arange(others.size), position] = rows[others]
         swapped[np.arange(others.size), others] = here
-        fine = judge.steps_ok(swapped[:, :-1], swapped[:, 1:]).all(axis=1)
-        steps = judge.steps(swapped[:, :-1], swapped[:, 1:]).sum(axis=1)
+        step_costs, step_fine = judge.transitions(swapped[:, :-1], swapped[:, 1:])
+        fine = step_fine.all(axis=1)
+        steps = step_costs.sum(axis=1)
         gain = gain + steps - float(judge.steps(rows[:-1], rows[1:]).sum())
         better = np.flatnonzero(fine & (gain < -EPSILON))
         better = better[np.argsort(gain[better], kind="stable")][: self.search.improve_candidates]
@@ -157,31 +158,24 @@ class Improver:
     def _fit_at(self, rows: np.ndarray, phases: np.ndarray, starts_s: np.ndarray) -> np.ndarray:
         """Estimated track cost (energy fit, category, tempo, variety) of rows starting at given times."""
         durations = self.prepared.table.duration_s[rows]
-        target = self.judge.costs.target(phases, starts_s + durations / 2)
-        rate = self.judge.costs.energy_rate(self.prepared.table.energy[rows], target)
-        rate = rate + self.judge.category_rate(rows, phases) + self.prepared.static[rows]
-        return rate * durations / PLAY_UNIT_S
+        return self.judge.track_rate(rows, phases, starts_s + durations / 2) * durations / PLAY_UNIT_S
 
-    def _place_cost(
-        self, plan: _Plan, position: int, options: np.ndarray, static_rate: np.ndarray | None
-    ) -> np.ndarray:
+    def _place_cost(self, plan: _Plan, position: int, options: np.ndarray) -> np.ndarray:
         """Estimated cost of putting each option at `position`: track terms plus both transitions
         (infinite where a transition would break a hard limit)."""
-        judge, table = self.judge, self.prepared.table
+        judge = self.judge
         phase = plan.phase_of[position]
-        durations = table.duration_s[options]
-        middle = plan.timing.starts_s[position] + durations / 2
-        if static_rate is None:
-            static_rate = judge.category_rate(options, phase) + self.prepared.static[options]
-        rate = judge.costs.energy_rate(table.energy[options], judge.costs.target(phase, middle)) + static_rate
-        cost = rate * durations / PLAY_UNIT_S
+        cost = self._fit_at(
+            options, np.full(options.size, phase), np.full(options.size, plan.timing.starts_s[position])
+        )
         for before, after in ((position - 1, None), (None, position + 1)):
             index = before if before is not None else after
             if index is None or not 0 <= index < len(plan.rows):
                 continue
             other = np.full(options.size, plan.rows[index])
             pair = (other, options) if before is not None else (options, other)
-            cost = np.where(judge.steps_ok(*pair), cost + judge.steps(*pair), np.inf)
+            step_cost, fine = judge.transitions(*pair)
+            cost = np.where(fine, cost + step_cost, np.inf)
         return cost
 
     def _cheapest(self, options: np.ndarray, estimate: np.ndarray, now: float) -> np.ndarray:

@@ -21,14 +21,13 @@ import numpy as np
 
 from playlist_builder.errors import InfeasibleSessionError
 from playlist_builder.model import Arc
-from playlist_builder.sequence.cost import PLAY_UNIT_S
+from playlist_builder.sequence.frontier import Heads, best_options, fillable, pool_columns
 from playlist_builder.sequence.rules import SequenceRules
 from playlist_builder.sequence.setup import (
     ADVICE,
     PIN_LEAD_S,
     PhaseSetup,
     Prepared,
-    residual_index,
 )
 from playlist_builder.sequence.timing import Timing, fit_timing
 from playlist_builder.text import format_duration as _clock
@@ -59,8 +58,12 @@ class Search:
     ) -> None:
         self.prepared = prepared
         self.costs = prepared.costs
-        # Per phase and pool row: extra cost for tracks a later phase needs more (see reserve.py).
-        self.reserve = reserve
+        # Each phase's pool as columns, with the reservation price per pool row: extra cost for tracks
+        # a later phase needs more (see reserve.py).
+        prices = reserve if reserve is not None else [np.zeros(setup.pool.size) for setup in prepared.setups]
+        self.columns = [
+            pool_columns(prepared, setup, price) for setup, price in zip(prepared.setups, prices, strict=True)
+        ]
         self.arc = arc
         self.rules = rules
         self.used = np.zeros(len(prepared.table), dtype=bool)
@@ -172,56 +175,34 @@ class Search:
             table.artist[rows],
         )
 
-    def _length_mask(self, setup: PhaseSetup, free: float) -> np.ndarray:
-        """Pool rows that are unused and leave a remainder the phase can still fill."""
-        advance = self.prepared.advance[setup.pool]
-        index = residual_index(free - advance, setup.close_low_s)
-        inside = (index >= 0) & (index < setup.reach.size)
-        reachable = np.zeros(setup.pool.size, dtype=bool)
-        reachable[inside] = setup.reach[index[inside]]
-        beyond = index >= setup.reach.size  # more room left than the look-ahead covers: plenty
-        return ~self.used[setup.pool] & (reachable | beyond)
+    def _heads(self, setup: PhaseSetup, free: float) -> Heads:
+        """This walk's partial plan as the one head the vectorised step takes."""
+        columns = self.columns[setup.index]
+        return Heads(
+            clock=np.array([self.clock]),
+            free=np.array([free]),
+            last=np.array([self.rows[-1] if self.rows else -1]),
+            used=self.used[columns.rows][None, :],
+        )
 
     def _free_options(self, setup: PhaseSetup, free: float) -> list[int]:
+        """The cheapest unused pool tracks that keep the limits and leave the phase fillable (frontier.py)."""
         if free <= setup.close_high_s:
             return []
-        mask = self._length_mask(setup, free)
-        if self.rows:
-            mask &= self._neighbour_ok(self.rows[-1], setup.pool)
-        rows = setup.pool[mask]
-        if rows.size == 0:
-            return []
-        static_rate = setup.static_rate[mask]
-        if self.reserve is not None:
-            static_rate = static_rate + self.reserve[setup.index][mask]
-        score = self._scores(setup, rows, static_rate)
-        count = min(self.rules.search.branching, rows.size)
-        best = np.argpartition(score, count - 1)[:count]
-        best = best[np.argsort(score[best], kind="stable")]
-        return [int(row) for row in rows[best]]
-
-    def _scores(self, setup: PhaseSetup, rows: np.ndarray, static_rate: np.ndarray) -> np.ndarray:
-        """Cost per play unit of placing each row next (transition cost spread over its length)."""
-        table, costs = self.prepared.table, self.costs
-        middle = self.clock + self.prepared.advance[rows] / 2
-        rate = costs.energy_rate(table.energy[rows], costs.target(setup.index, middle)) + static_rate
-        if not self.rows:
-            return rate
-        previous = self.rows[-1]
-        steps = costs.step_cost(
-            float(table.energy[previous]),
-            table.energy[rows],
-            float(table.loudness_lufs[previous]),
-            table.loudness_lufs[rows],
-        )
-        return rate + steps * PLAY_UNIT_S / table.duration_s[rows]
+        columns = self.columns[setup.index]
+        heads = self._heads(setup, free)
+        return best_options(columns, setup, heads, self.prepared, self.rules.search.branching).rows.tolist()
 
     # --- explaining a failure ------------------------------------------------------------------------
 
     def _why_stuck(self, setup: PhaseSetup, free: float, pending: list[int]) -> str:
         if pending:
             return "pins"
-        if free <= setup.close_high_s or not self._length_mask(setup, free).any():
+        heads = self._heads(setup, free)
+        if (
+            free <= setup.close_high_s
+            or not (fillable(self.columns[setup.index], setup, heads) & ~heads.used).any()
+        ):
             return "length"
         return "transitions"
 

@@ -60,20 +60,19 @@ def build_plan(
     )
     crossfade = preferred_crossfade(arc.crossfade_s, rules.limits)
     history_ids = frozenset(int(track_id) for track_id in history)
-    pins = tuple(pinned)
-    judge, starts = _first_plans(
+    prepared = prepare(
         arc,
         minutes,
         table,
         seed=seed,
         rules=rules,
-        crossfade=crossfade,
-        pins=pins,
+        crossfade_s=crossfade,
+        pinned=tuple(pinned),
         history=history_ids,
         familiarity=familiarity,
     )
-    prepared = judge.prepared
-    solution = _polished(judge, starts, seed)
+    judge = PlanCost(prepared)
+    solution = _polished(judge, _first_plans(prepared, arc, rules, judge), seed)
     plan = compose(solution, prepared, arc, rules, minutes=minutes, seed=seed, familiarity=familiarity)
     plan = replace(plan, patient_code=patient_code, name=name)
     chosen = {table.rows[row].track_id: table.rows[row] for row in solution.rows}
@@ -85,19 +84,8 @@ def build_plan(
     return plan
 
 
-def _first_plans(
-    arc: Arc,
-    minutes: float,
-    table: CandidateTable,
-    *,
-    seed: int,
-    rules: SequenceRules,
-    crossfade: float,
-    pins: tuple[Pin, ...],
-    history: frozenset[int],
-    familiarity: bool,
-) -> tuple[PlanCost, list[Solution]]:
-    """The judge of the prepared problem and the first plans found, to be polished.
+def _first_plans(prepared: Prepared, arc: Arc, rules: SequenceRules, judge: PlanCost) -> list[Solution]:
+    """The first plans found for a prepared problem, to be polished.
 
     The beam search (beam.py, reserve.py) runs with phase ends aimed as the rules say and once more
     aimed more loosely (see `_attempt_rules`): with few tracks of coarse lengths the looser aim can
@@ -105,18 +93,6 @@ def _first_plans(
     and is the fallback; InfeasibleSessionError only when nothing is found, with the depth-first
     walk's explanation of what is short.
     """
-    prepared = prepare(
-        arc,
-        minutes,
-        table,
-        seed=seed,
-        rules=rules,
-        crossfade_s=crossfade,
-        pinned=pins,
-        history=history,
-        familiarity=familiarity,
-    )
-    judge = PlanCost(prepared)
     view = outlook(prepared, rules)
     starts: list[Solution] = []
     failure: InfeasibleSessionError | None = None
@@ -133,7 +109,7 @@ def _first_plans(
                 failure = error  # the depth-first walk explains what is short
     if not starts:
         raise failure if failure is not None else InfeasibleSessionError(f"no plan found; {ADVICE}")
-    return judge, starts
+    return starts
 
 
 def _polished(judge: PlanCost, starts: list[Solution], seed: int) -> Solution:

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from playlist_builder.sequence.cost import EPSILON
 from playlist_builder.sequence.rules import SequenceLimits
+from playlist_builder.sequence.tolerance import EPSILON
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from playlist_builder.errors import AudioError, InputError, NotFoundError
 from playlist_builder.model import Features, Source, Track
 from playlist_builder.services import analysis_worker, workers
 from playlist_builder.services.analysis_worker import analyse_path
+from playlist_builder.services.damage import damage_reason, load_damage_rules
 from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
 
 # Futures queued ahead per worker: enough to keep workers busy, few enough that Ctrl-C cancels quickly.
@@ -53,6 +54,7 @@ class AnalyzeReport:
     audio_seconds: float
     elapsed_s: float
     analyzer_version: str
+    damaged: tuple[AnalyzeFailure, ...] = ()  # analysed, but the audio falls short of its stated length
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class _Job:
     label: str
     file_size: int | None
     file_mtime: float | None
+    stated_s: float | None = None  # the length the library counts (the header's): damage is a shortfall
 
 
 def _file_facts(path: str) -> tuple[int | None, float | None]:
@@ -103,7 +106,7 @@ def plan_jobs(library: Library, *, force: bool, track_ids: Sequence[int] | None)
             continue
         size, mtime = _file_facts(path)
         if force or needs_analysis(states.get(track.id), size, mtime):
-            jobs.append(_Job(track.id, path, track.source_key or path, size, mtime))
+            jobs.append(_Job(track.id, path, track.source_key or path, size, mtime, track.duration_s))
         else:
             skipped += 1
     return jobs, skipped
@@ -127,10 +130,10 @@ def analyze_library(
     progress: ProgressCallback | None = None,
 ) -> AnalyzeReport:
     """Analyse new and changed local files (all of them with `force`), saving each result as it arrives."""
-    del settings  # analysis needs no settings today; the parameter keeps every use-case's signature alike
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {jobs}")
     version = analyzer_version()
+    damage_rules = load_damage_rules(settings.rules_dir)
     started = time.monotonic()
     work, skipped = plan_jobs(library, force=force, track_ids=track_ids)
     total = len(work)
@@ -141,6 +144,7 @@ def analyze_library(
     analysed = 0
     audio_seconds = 0.0
     failures: list[AnalyzeFailure] = []
+    damaged: list[AnalyzeFailure] = []
     if total and (jobs == 1 or total == 1):
         analysis_worker.load_model()  # fail once, clearly, if the model is missing, rather than once per file
         results = _run_in_process(work)
@@ -150,10 +154,14 @@ def analyze_library(
     else:
         results = iter(())
     for done, (job, features, error) in enumerate(results, start=1):
+        damage = damage_reason(job.stated_s, features.duration_s, damage_rules) if features else None
+        if damage:
+            damaged.append(AnalyzeFailure(job.track_id, job.path, damage))
         library.save_features(
             job.track_id,
             features,
             error=error,
+            damage=damage,
             file_size=job.file_size,
             file_mtime=job.file_mtime,
             analyzer_version=version,
@@ -173,6 +181,7 @@ def analyze_library(
         audio_seconds=round(audio_seconds, 1),
         elapsed_s=round(time.monotonic() - started, 2),
         analyzer_version=version,
+        damaged=tuple(damaged),
     )
 
 

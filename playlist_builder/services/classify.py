@@ -1,11 +1,13 @@
-"""Use-cases of classification: classify the library, what may enter a session, track views."""
+"""Classify use-case: classify the library's tracks; and the tracks that may enter a session.
+
+Review and decisions live in services/review.py, read-only views in services/views.py.
+"""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 
 import requests
 
@@ -18,17 +20,15 @@ from playlist_builder.classify.rules import Rules, load_rules
 from playlist_builder.config import Settings
 from playlist_builder.db.library import AnalysisState, Library
 from playlist_builder.model import (
-    Category,
     Classification,
     Evidence,
     Features,
     LyricsStatus,
-    Override,
-    OverrideAction,
     Source,
     Track,
 )
 from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
+from playlist_builder.services.review import needs_review, overrides_by_track
 
 
 @dataclass
@@ -58,13 +58,6 @@ class ClassifyReport:
             "lookups": dict(self.lookups),
             "warnings": list(self.warnings),
         }
-
-
-def _overrides_by_track(overrides: Sequence[Override]) -> dict[int, list[Override]]:
-    grouped: dict[int, list[Override]] = defaultdict(list)
-    for decision in overrides:
-        grouped[decision.track_id].append(decision)
-    return grouped
 
 
 def _lookup_runner(
@@ -177,7 +170,7 @@ def _summarise(library: Library, tracks: Sequence[Track], result: ClassifyReport
     """Count effective verdicts (after clinician decisions) over the present tracks."""
     ids = [t.id for t in tracks if t.id is not None]
     classifications = library.classifications(ids)
-    decisions = _overrides_by_track(library.overrides(ids))
+    decisions = overrides_by_track(library.overrides(ids))
     for track_id in ids:
         classification = classifications.get(track_id)
         if classification is None:
@@ -189,228 +182,24 @@ def _summarise(library: Library, tracks: Sequence[Track], result: ClassifyReport
             result.needs_review += 1
 
 
-def needs_review(classification: Classification, verdict: EffectiveVerdict) -> bool:
-    """True when a clinician decision is still wanted (see `open_review_reasons`)."""
-    return bool(open_review_reasons(classification, verdict))
-
-
-def open_review_reasons(classification: Classification, verdict: EffectiveVerdict) -> list[str]:
-    """The review reasons a clinician has not yet settled: approve or ban settles all of them; setting
-    a category settles the low-confidence ones."""
-    if verdict.approved or verdict.banned:
-        return []
-    reasons = list(classification.review_reasons)
-    if verdict.category_overridden:
-        reasons = [r for r in reasons if not r.startswith("low confidence")]
-    return reasons
-
-
 def eligible_tracks(library: Library) -> list[tuple[Track, Classification, EffectiveVerdict]]:
-    """Tracks that may enter a session: classified, `instrumental` after decisions, not banned, present.
+    """Tracks that may enter a session, with their verdict after clinician decisions.
 
-    Also left out: tracks without a known duration (a session cannot place them), local files the
-    analysis could not decode (dead air), and a row linked to another eligible row (a curated entry
-    matched to a local file): the linked file plays.
+    Which tracks qualify is the one eligibility rule (`db.query.eligibility_clause`): classified
+    `instrumental` or approved, not banned, present, readable, with a known length, a local file's
+    audio analysed and intact (not damaged), and not a row that plays through another (a curated
+    entry linked to a local file: the file's own row is the candidate).
     """
-    tracks = library.list_tracks(missing=False)
-    classifications = library.classifications()
-    decisions = _overrides_by_track(library.overrides(active_only=True))
-    undecodable = {tid for tid, state in library.analysis_state().items() if state.has_error}
-    chosen: list[tuple[Track, Classification, EffectiveVerdict]] = []
-    for track in tracks:
-        classification = classifications.get(track.id) if track.id is not None else None
-        if classification is None or not track.duration_s or track.duration_s <= 0 or track.id in undecodable:
-            continue
-        verdict = apply_overrides(classification, decisions.get(track.id, []))
-        if verdict.eligible:
-            chosen.append((track, classification, verdict))
-    eligible_ids = {track.id for track, _, _ in chosen}
-    return [
-        entry
-        for entry in chosen
-        if entry[0].linked_track_id is None or entry[0].linked_track_id not in eligible_ids
-    ]
-
-
-# --- review and clinician decisions ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReviewItem:
-    """A track waiting for a clinician's decision, with the reasons."""
-
-    track: Track
-    classification: Classification
-    verdict: EffectiveVerdict
-    reasons: tuple[str, ...]
-
-
-def review_queue(library: Library) -> list[ReviewItem]:
-    """Present tracks that need a decision: unknown lyrics, choirs, possible birdsong, low confidence."""
-    tracks = library.list_tracks(missing=False)
-    classifications = library.classifications()
-    decisions = _overrides_by_track(library.overrides())
-    queue: list[ReviewItem] = []
-    for track in tracks:
-        classification = classifications.get(track.id) if track.id is not None else None
-        if classification is None:
-            continue
-        verdict = apply_overrides(classification, decisions.get(track.id, []))
-        reasons = open_review_reasons(classification, verdict)
-        if reasons:
-            queue.append(ReviewItem(track, classification, verdict, tuple(reasons)))
-    return queue
-
-
-def _decide(
-    library: Library,
-    track_id: int,
-    action: OverrideAction,
-    *,
-    category: Category | None = None,
-    note: str | None = None,
-) -> Override:
-    library.require_track(track_id)
-    decision = Override(
-        track_id=track_id,
-        action=action,
-        created_at=datetime.now(UTC),
-        category=category,
-        note=note.strip() if note and note.strip() else None,
-    )
-    new_id = library.add_override(decision)
-    return replace(decision, id=new_id)
-
-
-def approve(library: Library, track_id: int, *, note: str | None = None) -> Override:
-    """Record a clinician's approval: the track counts as instrumental from now on."""
-    return _decide(library, track_id, OverrideAction.APPROVE, note=note)
-
-
-def ban(library: Library, track_id: int, *, note: str | None = None) -> Override:
-    """Record a clinician's ban: the track never enters a session."""
-    return _decide(library, track_id, OverrideAction.BAN, note=note)
-
-
-def set_category(library: Library, track_id: int, category: Category, *, note: str | None = None) -> Override:
-    """Record a clinician's choice of category for a track."""
-    return _decide(library, track_id, OverrideAction.SET_CATEGORY, category=category, note=note)
-
-
-def undo(library: Library, decision_id: int) -> Override:
-    """Revert one clinician decision (it is kept, marked undone)."""
-    return library.undo_override(decision_id, datetime.now(UTC))
-
-
-def decisions(
-    library: Library, track_id: int | None = None, *, include_undone: bool = False
-) -> list[Override]:
-    """Clinician decisions, oldest first (all tracks, or one)."""
-    ids = [track_id] if track_id is not None else None
-    return library.overrides(ids, active_only=not include_undone)
-
-
-# --- views ------------------------------------------------------------------------------------------------
-
-
-def _binaural_view(features: Features | None) -> dict[str, object] | None:
-    if features is None or features.binaural is None:
-        return None
-    beat = features.binaural
-    return {
-        "beat_hz": beat.beat_hz,
-        "carrier_hz": beat.carrier_hz,
-        "band": beat.band.value,
-        "share": beat.share,
-    }
-
-
-def override_view(decision: Override) -> dict[str, object]:
-    """One clinician decision as a JSON-ready dict."""
-    return {
-        "id": decision.id,
-        "action": decision.action.value,
-        "category": decision.category.value if decision.category else None,
-        "note": decision.note,
-        "created_at": decision.created_at.isoformat() if decision.created_at else None,
-        "undone_at": decision.undone_at.isoformat() if decision.undone_at else None,
-    }
-
-
-def track_view(
-    track: Track,
-    classification: Classification | None,
-    features: Features | None,
-    overrides: Sequence[Override],
-) -> dict[str, object]:
-    """One track as a JSON-ready dict: effective category and lyrics (after decisions) and the reasons."""
-    view: dict[str, object] = {
-        "id": track.id,
-        "source": track.source.value,
-        "source_key": track.source_key,
-        "path": track.path,
-        "title": track.title,
-        "artist": track.artist,
-        "album": track.album,
-        "duration_s": track.duration_s,
-        "isrc": track.isrc,
-        "spotify_uri": track.spotify_uri,
-        "missing": track.missing,
-        "scan_error": track.scan_error,
-        "binaural": _binaural_view(features),
-        "overrides": [override_view(o) for o in overrides],
-    }
-    if classification is None:
-        view.update(
-            category=None,
-            secondary_category=None,
-            lyrics=None,
-            energy=None,
-            energy_estimated=None,
-            confidence=None,
-            reasons=[],
-            review_reasons=[],
-            needs_review=False,
-            banned=False,
-            note=None,
-            classified=False,
-            rules_version=None,
-            engine=None,
-        )
-        return view
-    verdict = apply_overrides(classification, overrides)
-    view.update(
-        category=verdict.category.value,
-        secondary_category=verdict.secondary_category.value if verdict.secondary_category else None,
-        lyrics=verdict.lyrics.value,
-        energy=classification.energy,
-        energy_estimated=classification.energy_estimated,
-        confidence=classification.confidence,
-        reasons=[asdict(e) for e in classification.reasons],
-        review_reasons=open_review_reasons(classification, verdict),
-        needs_review=needs_review(classification, verdict),
-        banned=verdict.banned,
-        note=verdict.note,
-        eligible=verdict.eligible and not track.missing,
-        classified=True,
-        rules_version=classification.rules_version,
-        engine={"category": classification.category.value, "lyrics": classification.lyrics.value},
-    )
-    return view
-
-
-def describe_tracks(library: Library, tracks: Sequence[Track]) -> list[dict[str, object]]:
-    """JSON-ready views of many tracks, loading their verdicts, features and decisions in bulk."""
-    ids = [t.id for t in tracks if t.id is not None]
+    ids = library.eligible_track_ids()
+    tracks = library.list_tracks(ids=ids)
     classifications = library.classifications(ids)
-    features = library.features_for(ids)
-    grouped = _overrides_by_track(library.overrides(ids, active_only=False))
+    decisions = overrides_by_track(library.overrides(ids))
     return [
-        track_view(t, classifications.get(t.id), features.get(t.id), grouped.get(t.id, []))  # type: ignore[arg-type]
-        for t in tracks
+        (
+            track,
+            classifications[track.id],
+            apply_overrides(classifications[track.id], decisions.get(track.id, [])),
+        )
+        for track in tracks
+        if track.id is not None and track.id in classifications
     ]
-
-
-def describe_track(library: Library, track: Track) -> dict[str, object]:
-    """A JSON-ready view of one track (see `track_view`)."""
-    return describe_tracks(library, [track])[0]

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from playlist_builder.config import Settings
-from playlist_builder.db.curated import curated_tracks, set_local_link
+from playlist_builder.db.curated import curated_tracks
 from playlist_builder.db.library import Library
 from playlist_builder.errors import PlaylistBuilderError
 from playlist_builder.model import Source, Track
@@ -223,7 +223,7 @@ def import_curated(
         local_status, local_detail, local = index.link(entry)
         local_id = local.id if local is not None else None
         if row.linked_track_id != local_id:
-            set_local_link(library, track_id, local_id)
+            library.set_link(track_id, linked_track_id=local_id)
         spotify_status, spotify_detail, uri = linker.link(row)
         outcomes.append(
             EntryOutcome(

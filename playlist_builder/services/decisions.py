@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from playlist_builder.classify.evidence import REVIEW
@@ -92,7 +92,7 @@ def decide(
             decided_by=decided_by,
         )
         new_id = library.add_override(decision)
-    return Override(**{**decision.__dict__, "id": new_id})
+    return replace(decision, id=new_id)
 
 
 def undo_decision(library: Library, decision_id: int) -> Override:

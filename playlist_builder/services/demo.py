@@ -11,12 +11,13 @@ from playlist_builder.config import Settings, sqlite_url
 from playlist_builder.db.library import Library
 from playlist_builder.model import SessionPlan
 from playlist_builder.services.analyze import AnalyzeReport, analyze_library
-from playlist_builder.services.classify import ClassifyReport, classify_library, describe_tracks
+from playlist_builder.services.classify import ClassifyReport, classify_library
 from playlist_builder.services.export_m3u import PlaylistExport, export_m3u
 from playlist_builder.services.export_sheet import write_arc_plot, write_session_sheet
 from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
 from playlist_builder.services.scan import ScanReport, scan_paths
 from playlist_builder.services.session import build_session
+from playlist_builder.services.views import TrackView, describe_tracks
 from playlist_builder.sources.generated import generate_demo_library
 
 DEMO_ARC = "iv-infusion"
@@ -134,35 +135,33 @@ def _demo_session(library: Library, settings: Settings, *, changed: bool) -> tup
 
 
 def held_back(library: Library) -> list[HeldBack]:
-    """Every present track that cannot enter a session, with the main reason."""
-    held: list[HeldBack] = []
-    for view in describe_tracks(library, library.list_tracks(missing=False)):
-        if view.get("eligible"):
-            continue
-        held.append(
-            HeldBack(
-                track_id=int(view["id"]),  # type: ignore[call-overload]
-                title=str(view["title"]),
-                lyrics=str(view.get("lyrics") or "not classified"),
-                reason=_main_reason(view),
-            )
+    """Every present track that cannot enter a session (by the one eligibility rule), with the reason."""
+    return [
+        HeldBack(
+            track_id=int(view.id or 0),
+            title=view.title,
+            lyrics=view.lyrics or "not classified",
+            reason=_main_reason(view),
         )
-    return held
+        for view in describe_tracks(library, library.list_tracks(missing=False))
+        if not view.eligible
+    ]
 
 
-def _main_reason(view: dict[str, object]) -> str:
-    """The most telling reason a track is out: its strongest vocal evidence, or what review waits for."""
-    if view.get("banned"):
-        return f"banned by a clinician{': ' + str(view['note']) if view.get('note') else ''}"
-    if view.get("scan_error"):
-        return f"unreadable: {view['scan_error']}"
-    reasons = [r for r in view.get("reasons") or [] if isinstance(r, dict)]
-    if view.get("lyrics") == "vocal":
-        vocal = [r for r in reasons if r.get("claim") == "vocal"]
+def _main_reason(view: TrackView) -> str:
+    """The most telling reason a track is out: damage, a ban, its strongest vocal evidence, or what
+    review waits for; else the first condition of the eligibility rule it fails."""
+    if view.banned:
+        return f"banned by a clinician{': ' + view.note if view.note else ''}"
+    if view.damage:
+        return f"damaged: {view.damage}"
+    if view.lyrics == "vocal":
+        vocal = [r for r in view.reasons if r.claim == "vocal"]
         if vocal:
-            strongest = max(vocal, key=lambda r: float(r.get("weight", 0)))
-            return f"{strongest['source']}: {strongest['detail']}"
-    review = view.get("review_reasons") or []
-    if review:
-        return "; ".join(str(r) for r in review)  # type: ignore[union-attr]
-    return f"lyrics status {view.get('lyrics')}: no positive evidence of being instrumental"
+            strongest = max(vocal, key=lambda r: r.weight)
+            return f"{strongest.source}: {strongest.detail}"
+    if view.review_reasons:
+        return "; ".join(view.review_reasons)
+    if view.ineligible_reasons:
+        return view.ineligible_reasons[0]
+    return f"lyrics status {view.lyrics}: no positive evidence of being instrumental"

@@ -108,6 +108,14 @@ def require_playable(files: SessionFiles, what: str) -> None:
     )
 
 
+def path_under_root(track: Track) -> str:
+    """A local file's path below the folder it was scanned from: its place in a device's layout
+    (`export m3u --prefix`). The key of a local track is its resolved absolute path."""
+    assert track.path is not None
+    root = os.path.realpath(track.root_path or os.path.dirname(track.path))
+    return os.path.relpath(track.path, root)
+
+
 def playlist_entry(item: PlanItem, track: Track, location: str) -> PlaylistEntry:
     """One playlist line: a player plays the whole file, so its whole length is what counts."""
     duration = track.duration_s if track.duration_s else item.duration_s

@@ -20,6 +20,7 @@ from playlist_builder.export.m3u import (
 from playlist_builder.services.export_files import (
     LeftOut,
     check_back_to_back,
+    path_under_root,
     playlist_entry,
     require_playable,
     session_files,
@@ -75,7 +76,7 @@ def export_m3u(
     for item, track in files.playable:
         assert track.path is not None
         if prefix:
-            location = prefixed_location(prefix, track.source_key)
+            location = prefixed_location(prefix, path_under_root(track))
         elif absolute:
             location = absolute_location(os.path.abspath(track.path))
         else:

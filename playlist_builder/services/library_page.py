@@ -17,7 +17,7 @@ from playlist_builder.model import (
     Override,
     OverrideAction,
 )
-from playlist_builder.services.classify import ReviewItem, open_review_reasons
+from playlist_builder.services.review import ReviewItem, open_review_reasons
 
 STATES = ("approved", "banned", "held", "missing", "ready", "vocal", "unclassified")
 MAX_PAGE_SIZE = 200
@@ -179,7 +179,7 @@ def library_page(
 def held_tracks(library: Library, limit: int) -> tuple[list[ReviewItem], int]:
     """The first `limit` held tracks in id order as review items (full reasons), and how many are held.
 
-    The same rule as services.classify.review_queue (open_review_reasons on present tracks), found
+    The same rule as services.review.review_queue (open_review_reasons on present tracks), found
     through the light index so a 10,000-track library answers quickly.
     """
     entries, decisions = _CACHE.entries(library)

@@ -7,14 +7,16 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from playlist_builder.db.library import FileFacts, Library
 from playlist_builder.errors import InputError
-from playlist_builder.model import Track
+from playlist_builder.model import Override, OverrideAction, Source, Track
 from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
 from playlist_builder.services.workers import cpu_count, die_with_parent_quietly
 from playlist_builder.sources import local
+from playlist_builder.sources.fingerprint import file_fingerprint
 from playlist_builder.sources.local import FoundFile, WalkProblem, walk_audio_files
 
 # Files are written to the database in batches: an interrupted scan keeps every finished batch, and a
@@ -41,6 +43,7 @@ class ScanReport:
     unchanged: int = 0
     marked_missing: int = 0
     returned: int = 0
+    moved: int = 0  # files recognised by their content at a new path: the same row, decisions kept
     problems: list[tuple[str, str]] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)  # passed over on purpose, nothing lost
 
@@ -71,14 +74,6 @@ def scan_paths(
     return scan_report
 
 
-def rescan_all(library: Library, *, progress: ProgressCallback | None = None) -> ScanReport:
-    """Scan every registered root again (roots that vanished mark their tracks missing)."""
-    scan_report = ScanReport()
-    for _root_id, root in library.roots():
-        _scan_root(library, root, scan_report, progress)
-    return scan_report
-
-
 def _validate_root(path: str) -> str:
     absolute = os.path.abspath(os.path.expanduser(path))
     if not os.path.exists(absolute):
@@ -98,7 +93,8 @@ def _scan_root(
 ) -> None:
     root_id = library.add_root(root)
     out.roots.append(root)
-    known = library.file_facts(root_id)
+    resolved_root = os.path.realpath(root)
+    known = library.file_facts(resolved_root)
     found: list[FoundFile] = []
     unreadable_dirs: list[str] = []
     for item in walk_audio_files(root, include_hidden=include_hidden):
@@ -110,26 +106,43 @@ def _scan_root(
                 unreadable_dirs.append(item.path)
         else:
             found.append(item)
-    seen_keys = {file.relative for file in found}
+    keys = _resolved_keys(found)
+    outside = [key for key in keys if key not in known and not _is_under(key, resolved_root)]
+    if outside:  # reached through a link to a file kept elsewhere: still one row per file
+        known.update(library.file_facts_for(outside))
+    seen_keys = set(keys)
     out.seen += len(found)
-    to_read: list[tuple[FoundFile, FileFacts | None]] = []
+    to_read: list[tuple[FoundFile, str, FileFacts | None]] = []
     returned_ids: list[int] = []
-    for file in found:
-        facts = known.get(file.relative)
+    backfill: dict[int, str] = {}
+    for file, key in zip(found, keys, strict=True):
+        facts = known.get(key)
         if facts is not None and facts.size == file.size and facts.mtime == file.mtime:
             out.unchanged += 1
             if facts.missing:
                 returned_ids.append(facts.track_id)
+            if facts.fingerprint is None:  # scanned before fingerprints existed: take it once
+                fingerprint = file_fingerprint(file.path, file.size)
+                if fingerprint is not None:
+                    backfill[facts.track_id] = fingerprint
         else:
-            to_read.append((file, facts))
+            to_read.append((file, key, facts))
+    library.set_fingerprints(backfill)
     batch: list[Track] = []
+    fingerprints: dict[str, str | None] = {}
+    relocated: set[int] = set()
+    stored = library.local_fingerprints() if any(facts is None for _, _, facts in to_read) else set()
     total = len(to_read)
-    results = _read_all([file for file, _ in to_read])
-    for index, ((file, facts), outcome) in enumerate(zip(to_read, results, strict=False), start=1):
+    # the reader names each track by what it is given as `relative`: give it the resolved path (the key)
+    results = _read_all([file._replace(relative=key) for file, key, _ in to_read])
+    for index, ((file, key, facts), (outcome, fingerprint)) in enumerate(
+        zip(to_read, results, strict=False), start=1
+    ):
         if isinstance(outcome, str):
             out.problems.append((file.path, outcome))
-            outcome = _unreadable_track(file, outcome)
+            outcome = _unreadable_track(file._replace(relative=key), outcome)
         batch.append(outcome)
+        fingerprints[key] = fingerprint
         if facts is None:
             out.added += 1
         else:
@@ -138,21 +151,96 @@ def _scan_root(
                 out.returned += 1
         report(progress, ProgressEvent(done=index, total=total, item=file.relative))
         if len(batch) >= BATCH_SIZE:
-            library.upsert_tracks(batch, root_id)
-            batch = []
+            relocated |= _save_batch(library, batch, fingerprints, stored, known, seen_keys, root_id, out)
+            batch, fingerprints = [], {}
     if batch:
-        library.upsert_tracks(batch, root_id)
+        relocated |= _save_batch(library, batch, fingerprints, stored, known, seen_keys, root_id, out)
     out.returned += library.set_missing(returned_ids, False)
     vanished = [
         facts.track_id
         for key, facts in known.items()
-        if key not in seen_keys and not facts.missing and not _under_any(root, key, unreadable_dirs)
+        if key not in seen_keys
+        and not facts.missing
+        and _is_under(key, resolved_root)
+        and not _under_any(root, key, unreadable_dirs)
+        and facts.track_id not in relocated  # moved by this scan: the row now names its new path
     ]
     out.marked_missing += library.set_missing(vanished, True)
     library.touch_root(root_id)
 
 
-def _read_all(files: list[FoundFile]) -> Iterator[Track | str]:
+def _save_batch(
+    library: Library,
+    batch: list[Track],
+    fingerprints: dict[str, str | None],
+    stored: set[str],
+    known: dict[str, FileFacts],
+    seen_keys: set[str],
+    root_id: int,
+    out: ScanReport,
+) -> set[int]:
+    """Store a batch of read files; a new path whose content is a moved file takes over that file's row.
+
+    A moved file keeps its row (and so every decision, analysis and classification). A new copy of a
+    file a clinician banned is banned too: the same audio must not come back under another name.
+    """
+    # only new paths whose content the library already holds (under another path) can be moves or copies
+    new = {key: fp for key, fp in fingerprints.items() if fp in stored and key not in known}
+    matches = library.fingerprint_matches(new.values()) if new else {}
+    inherited: list[tuple[str, int]] = []
+    relocated: set[int] = set()
+    for key, fingerprint in new.items():
+        stored = matches.get(fingerprint, [])
+        gone = [m for m in stored if m.source_key not in seen_keys and not os.path.exists(m.source_key)]
+        if gone:
+            mover = max(gone, key=lambda m: (m.banned, m.missing, -m.track_id))
+            library.relocate_track(mover.track_id, key, root_id)
+            stored.remove(mover)
+            relocated.add(mover.track_id)
+            out.moved += 1
+            out.added -= 1  # counted as moved, not new
+        elif any(m.banned for m in stored):
+            inherited.append((key, next(m.track_id for m in stored if m.banned)))
+    ids = library.upsert_tracks(batch, root_id, fingerprints)
+    by_key = {track.source_key: track_id for track, track_id in zip(batch, ids, strict=True)}
+    for key, banned_id in inherited:
+        library.add_override(
+            Override(
+                track_id=by_key[key],
+                action=OverrideAction.BAN,
+                created_at=datetime.now(UTC),
+                note=f"same audio as track {banned_id}, which a clinician banned",
+            )
+        )
+    return relocated
+
+
+def _resolved_keys(found: list[FoundFile]) -> list[str]:
+    """Each file's resolved absolute path: its key, however it was reached (one realpath per folder)."""
+    folders: dict[str, str] = {}
+    keys = []
+    for file in found:
+        folder, name = os.path.split(file.path)
+        resolved = folders.get(folder)
+        if resolved is None:
+            resolved = folders[folder] = os.path.realpath(folder)
+        path = os.path.join(resolved, name)
+        keys.append(os.path.realpath(path) if os.path.islink(path) else path)
+    return keys
+
+
+def _is_under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _read_one(file: FoundFile) -> tuple[Track | str, str | None]:
+    """Tags (or the reason they cannot be read) and the content fingerprint of one file."""
+    outcome = local.read_or_reason(file)
+    fingerprint = file_fingerprint(file.path, file.size) if not isinstance(outcome, str) else None
+    return outcome, fingerprint
+
+
+def _read_all(files: list[FoundFile]) -> Iterator[tuple[Track | str, str | None]]:
     """Read tags in order; large scans use one forked worker per core (mutagen is CPU-bound Python).
 
     Fork, not spawn: a spawned worker re-imports the whole command line before reading a single file,
@@ -162,14 +250,14 @@ def _read_all(files: list[FoundFile]) -> Iterator[Track | str]:
     workers = _reader_count()
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if len(files) < PARALLEL_READ_THRESHOLD or workers < 2 or not forkable:
-        yield from (local.read_or_reason(file) for file in files)
+        yield from (_read_one(file) for file in files)
         return
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(
         workers, mp_context=context, initializer=die_with_parent_quietly, initargs=(os.getpid(),)
     )
     try:
-        yield from pool.map(local.read_or_reason, files, chunksize=READ_CHUNK)
+        yield from pool.map(_read_one, files, chunksize=READ_CHUNK)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -188,8 +276,6 @@ def _reader_count() -> int:
 
 def _unreadable_track(file: FoundFile, reason: str) -> Track:
     """A row for a file that could not be read: kept (with its reason) so it is listed, never used."""
-    from playlist_builder.model import Source
-
     return Track(
         source=Source.LOCAL,
         source_key=file.relative,
@@ -206,4 +292,5 @@ def _under_any(root: str, key: str, directories: list[str]) -> bool:
     if not directories:
         return False
     absolute = os.path.join(root, key)
-    return any(absolute == d or absolute.startswith(d.rstrip(os.sep) + os.sep) for d in directories)
+    resolved = [os.path.realpath(d) for d in directories]
+    return any(_is_under(absolute, d) for d in [*directories, *resolved])

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from playlist_builder.config import Settings
 from playlist_builder.db.library import Library
+from playlist_builder.db.query import eligibility_clause, ineligible_reasons
 from playlist_builder.errors import InfeasibleSessionError, InputError, NotFoundError
 from playlist_builder.model import Arc, Category, SessionPlan, Source, Track
 from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
@@ -209,11 +210,9 @@ def session_candidates(library: Library, source: str = "any") -> list[Candidate]
 
     Loaded through one query that reads only these columns (no Track rows, no JSON records).
     """
-    from playlist_builder.db.eligible_sql import session_eligibility_clause
     from playlist_builder.sequence.candidates import Candidate
 
-    # MERGE NOTE: the one eligibility filter's SQL clause goes here (see db/eligible_sql.py).
-    rows = library.session_candidate_rows(session_eligibility_clause(), source=source)
+    rows = library.session_candidate_rows(eligibility_clause(), source=source)
     kinds: dict[str | None, Category | None] = {None: None, **{kind.value: kind for kind in Category}}
     return [
         Candidate(tid, title, artist, float(duration), kinds[kind], energy, kinds[second], lufs, tempo, where)  # type: ignore[arg-type]
@@ -244,10 +243,10 @@ def _check_pins(library: Library, pinned: Iterable[Pin], candidate_ids: set[int]
             raise InfeasibleSessionError(
                 f"cannot pin track {pin.track_id} ({track.title!r}): it does not play from {source}"
             )
+        state = library.track_states([pin.track_id]).get(pin.track_id)
+        why = "; ".join(ineligible_reasons(state)) if state is not None else "not in the library"
         raise InfeasibleSessionError(
-            f"cannot pin track {pin.track_id} ({track.title!r}): it is not eligible for sessions (it must "
-            "be classified instrumental or approved by a clinician, not banned, not missing, with a known "
-            "length)"
+            f"cannot pin track {pin.track_id} ({track.title!r}): it is not eligible for sessions: {why}"
         )
 
 

@@ -17,7 +17,12 @@ from playlist_builder.export.m3u import (
     render_playlist,
 )
 from playlist_builder.export.names import safe_name
-from playlist_builder.services.export_files import check_back_to_back, playlist_entry, session_files
+from playlist_builder.services.export_files import (
+    check_back_to_back,
+    path_under_root,
+    playlist_entry,
+    session_files,
+)
 
 MAX_PREFIX_LENGTH = 500
 DEVICE_DEPTH = 2  # /media/USB and /run/media/<user>/USB: mount points sit one or two levels down
@@ -47,7 +52,7 @@ def playlist_download(
     for item, track in files.playable:
         assert track.path is not None
         location = (
-            prefixed_location(prefix, track.source_key)
+            prefixed_location(prefix, path_under_root(track))
             if prefix
             else absolute_location(os.path.abspath(track.path))
         )

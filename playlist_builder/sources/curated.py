@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,8 @@ from typing import Any
 
 from playlist_builder.errors import ConfigError, NotFoundError
 from playlist_builder.model import Category, Source, Track
-from playlist_builder.text import format_duration as format_duration  # re-exported for linking messages
+from playlist_builder.text import format_duration as format_duration
+from playlist_builder.text import normalise_text  # re-exported for linking messages
 from playlist_builder.tomlfile import locate_key
 
 # The phase names of the session arcs an entry's note may point to (rules/arcs use the same words).
@@ -93,9 +93,7 @@ class CuratedLibrary:
 
 def slugify(text: str) -> str:
     """A lowercase ASCII slug: diacritics dropped, anything else non-alphanumeric becomes one dash."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("ß", "ss")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", normalise_text(text)).strip("-")
 
 
 def parse_duration(value: object) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import email.utils
 import logging
 import math
@@ -272,6 +273,8 @@ def make_client(
     clock: Callable[[], float] = time.time,
 ) -> spotipy.Spotify:
     """A real spotipy client on `settings.spotify_api_url`, signed in by env token or the token cache."""
+    if settings.spotify_max_wait_s is not None:
+        policy = dataclasses.replace(policy, max_total_wait_s=settings.spotify_max_wait_s)
     if settings.offline:
         raise SpotifyError(
             "offline mode is on (PLAYLIST_BUILDER_OFFLINE) and Spotify needs the network: unset it"

@@ -7,10 +7,10 @@ from starlette.routing import Route
 
 from playlist_builder.errors import NotFoundError, PlaylistBuilderError
 from playlist_builder.model import Category, LyricsStatus
-from playlist_builder.services.classify import describe_track
 from playlist_builder.services.decisions import decision_state, doubtful_windows, first_doubtful_second
 from playlist_builder.services.library_page import STATES, LibraryFilter, library_page
 from playlist_builder.services.listening import loudness_strip, playable_file
+from playlist_builder.services.views import describe_track
 from playlist_builder.web.app import Ctx, page
 from playlist_builder.web.audio import audio_response
 from playlist_builder.web.svg import strip_svg

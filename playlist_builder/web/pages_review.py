@@ -10,7 +10,6 @@ from starlette.routing import Route
 
 from playlist_builder.errors import InputError
 from playlist_builder.model import Category, Override, OverrideAction, Source
-from playlist_builder.services.classify import ReviewItem
 from playlist_builder.services.decisions import (
     StaleDecisionError,
     decide,
@@ -22,6 +21,7 @@ from playlist_builder.services.decisions import (
     version_of,
 )
 from playlist_builder.services.library_page import held_tracks
+from playlist_builder.services.review import ReviewItem
 from playlist_builder.web.app import Ctx, page
 
 QUEUE_PAGE = 25  # held tracks shown at once: a clinician works down the list, it refills

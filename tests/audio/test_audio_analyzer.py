@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 from audio_signals import RATE, binaural_pair, isochronic, pink_noise, tone, write
+from mutagen.wave import WAVE
 
 from playlist_builder.audio import decode
-from playlist_builder.audio.analyzer import ANALYZER_VERSION, analyze_file
+from playlist_builder.audio.analyzer import ANALYZER_VERSION, analyze_file, decodable_seconds
 from playlist_builder.audio.vocal import MTT_TAGS, VocalModel
 from playlist_builder.errors import AudioError
 from playlist_builder.model import BrainwaveBand
@@ -121,13 +122,29 @@ def test_a_corrupt_file_raises_audio_error_with_the_reason(tmp_path: Path, vocal
         analyze_file(path, vocal_model)
 
 
-def test_a_truncated_file_is_analysed_as_far_as_it_goes(tmp_path: Path, vocal_model: VocalModel) -> None:
+def test_a_truncated_file_measures_only_what_decodes(tmp_path: Path, vocal_model: VocalModel) -> None:
+    # Not "analyses fine": the header still promises 4 seconds, but only 2 decode. The analysis says so
+    # (the analyse service then marks the file damaged: never eligible).
     path = write(tmp_path / "cut.wav", tone(997.0, 4.0).astype(np.float32))
     data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 2])  # the header still promises 4 seconds
+    path.write_bytes(data[: len(data) // 2])
+    assert WAVE(str(path)).info.length == pytest.approx(4.0)  # what the header claims (and the scan reads)
     features = analyze_file(path, vocal_model)
+    assert features.duration_s == pytest.approx(2.0, abs=0.05)
     assert features.integrated_lufs == pytest.approx(-9.0, abs=0.5)
-    assert sf.info(str(path)).frames > 0
+
+
+def test_a_long_truncated_flac_counts_its_decodable_frames(tmp_path: Path, vocal_model: VocalModel) -> None:
+    rate = 8000
+    noise = pink_noise(rate * 300, seed=6, amplitude=0.3).astype(np.float32)
+    path = write(tmp_path / "cut.flac", noise, rate=rate)
+    whole = analyze_file(path, vocal_model)
+    assert whole.duration_s == pytest.approx(300.0, abs=0.01)  # healthy: the tail decodes
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * 0.35)])  # cut to 35 % of its bytes
+    assert sf.info(str(path)).duration == pytest.approx(300.0)  # the header still says 5 minutes
+    features = analyze_file(path, vocal_model)
+    assert 80.0 < features.duration_s < 120.0
 
 
 def test_non_finite_samples_count_as_silence(tmp_path: Path, vocal_model: VocalModel) -> None:
@@ -137,3 +154,17 @@ def test_non_finite_samples_count_as_silence(tmp_path: Path, vocal_model: VocalM
     features = analyze_file(write(tmp_path / "nan.wav", samples, subtype="FLOAT"), vocal_model)
     assert features.integrated_lufs == pytest.approx(-9.0, abs=0.2)
     json.dumps(asdict(features), allow_nan=False)
+
+
+def test_decodable_length_of_a_file_cut_just_before_its_end(tmp_path: Path) -> None:
+    # the tail the header promises is gone, so the frames are counted from the start (on a fresh
+    # decoder: the failed seek must not make the count 0)
+    rate = 8000
+    path = write(
+        tmp_path / "nearly.flac", pink_noise(rate * 300, seed=7, amplitude=0.3).astype(np.float32), rate=rate
+    )
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * 0.995)])
+    with decode.open_audio(path) as source:
+        assert source.info.duration_s == pytest.approx(300.0)
+        assert 290.0 < decodable_seconds(source) < 300.0  # within the damage tolerance (2 %)

@@ -31,7 +31,7 @@ def music(tmp_path: Path) -> Path:
 
 def _scan(library: Library, folder: Path) -> dict[str, int]:
     scan_paths(library, [str(folder)])
-    return {track.source_key: track.id for track in library.list_tracks() if track.id is not None}
+    return {Path(track.source_key).name: track.id for track in library.list_tracks() if track.id is not None}
 
 
 def test_analyses_new_files_then_skips_them_until_they_change(

@@ -139,3 +139,5 @@ def stock_short_tracks(library: Library, folder: Path, count: int = 40) -> None:
         verdict = Classification(category=kind, lyrics=LyricsStatus.INSTRUMENTAL, confidence=0.9,
                                  energy=energy, rules_version="t")  # fmt: skip
         library.save_classification(track_id, verdict, input_hash="t")
+        # analysed and intact (a local file is eligible only then); the length is the file's own
+        library.save_features(track_id, None, file_size=None, file_mtime=None, analyzer_version="t")

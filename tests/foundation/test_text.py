@@ -108,3 +108,13 @@ def test_clean_tag_makes_one_line() -> None:
     assert clean_tag("a\u2028b\x85c") == "a b c"
     assert clean_tag(b"caf\xe9".decode("utf-8", "surrogateescape")) == "caf\ufffd"
     assert clean_tag("\u05e9\u05dc\u05d5\u05dd\u200f") == "\u05e9\u05dc\u05d5\u05dd\u200f"  # RTL marks stay
+
+
+def test_the_sequencer_and_curated_ids_compare_names_the_same_way() -> None:
+    from playlist_builder.sequence.candidates import artist_key
+    from playlist_builder.sources.curated import slugify
+
+    assert artist_key("Ólafur  Arnalds") == artist_key("OLAFUR ARNALDS") == "olafur arnalds"
+    assert artist_key("Various Artists") is None
+    assert slugify("Arvo Pärt – Für Alina") == "arvo-part-fur-alina"  # ids of shipped entries unchanged
+    assert slugify("Straße ﬁve") == "strasse-five"

@@ -92,6 +92,8 @@ def add_eligible_tracks(
             ),
             input_hash="test",
         )
+        if source is Source.LOCAL:  # a local file is eligible only once analysed and found intact
+            library.save_features(track_id, None, file_size=None, file_mtime=None, analyzer_version="test")
     return ids
 
 

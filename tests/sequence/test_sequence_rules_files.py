@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import subprocess
+import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,3 +156,17 @@ def test_every_key_of_a_shipped_arc_is_what_the_solver_gets(path: Path) -> None:
             if key in ("preferred", "allowed"):
                 loaded = [category.value for category in loaded]
             assert loaded == value, f"{phase.name}.{key}"
+
+
+def test_reading_the_rules_loads_no_numpy() -> None:
+    # `session show` and the app read arcs; the solver's numpy and scipy load only to build a plan.
+    probe = (
+        "import sys\n"
+        "from playlist_builder.sequence.arcs import load_arcs\n"
+        "from playlist_builder.sequence.rules import load_sequence_rules\n"
+        f"load_arcs({str(REPO_ARCS)!r}); load_sequence_rules({str(REPO_RULES)!r})\n"
+        "print(sorted(m for m in ('numpy', 'scipy') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -31,7 +31,7 @@ def prepared_for(arc: Arc, rules: SequenceRules, table: CandidateTable = TABLE, 
     )
 
 
-def test_the_vectorised_step_offers_what_the_depth_first_walk_would(
+def test_the_step_for_many_plans_offers_each_what_the_depth_first_walk_gets_alone(
     iv_arc: Arc, seq_rules: SequenceRules
 ) -> None:
     prepared = prepared_for(iv_arc, seq_rules)
@@ -50,15 +50,27 @@ def test_the_vectorised_step_offers_what_the_depth_first_walk_would(
         last=np.array([rows[-1] if rows else -1 for rows in plans]),
         used=used_matrix(columns, plans),
     )
-    judge = PlanCost(prepared)
-    options = best_options(columns, setup, heads, judge, seq_rules.search.branching)
+    options = best_options(columns, setup, heads, prepared, seq_rules.search.branching)
     assert len(set(options.plan.tolist())) >= 3, "most plans have options to compare"
+    table, costs = prepared.table, prepared.costs
     for index, (rows, clock) in enumerate(zip(plans, clocks, strict=True)):
         walk.rows, walk.clock = list(rows), clock
         walk.used[:] = False
         walk.used[list(rows)] = True
         expected = walk._free_options(setup, setup.end_advance_s - clock)
-        assert options.rows[options.plan == index].tolist() == expected
+        offered = options.rows[options.plan == index]
+        assert offered.tolist() == expected
+        assert not set(offered.tolist()) & set(rows), "a track is never offered twice"
+        if rows:
+            last = rows[-1]
+            assert costs.step_allowed(
+                table.energy[last],
+                table.energy[offered],
+                table.loudness_lufs[last],
+                table.loudness_lufs[offered],
+                table.artist[last],
+                table.artist[offered],
+            ).all()
 
 
 def test_the_judge_adds_up_what_the_plan_reports(iv_arc: Arc, seq_rules: SequenceRules) -> None:

@@ -149,3 +149,19 @@ def test_retry_after_soon_through_the_cli_is_no_traceback(
     result = runner.invoke(cli, ["spotify", "import", "--search", "still"])
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
+
+
+# --- the wait budget from the environment (optional tuning) ------------------------------------------
+
+
+def test_the_wait_budget_can_be_set_in_the_environment(
+    runner: CliRunner, signed_in: Settings, fake_spotify: FakeSpotify, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLAYLIST_BUILDER_SPOTIFY_MAX_WAIT_S", "0")
+    fake_spotify.fail(429, path="/search", headers={"Retry-After": "1"}, times=1)
+    result = runner.invoke(cli, ["spotify", "import", "--search", "still"])
+    assert result.exit_code == 1 and "rate-limiting" in result.output
+    assert len(fake_spotify.calls("GET", "/search")) == 1  # no wait allowed, so no second try
+    monkeypatch.setenv("PLAYLIST_BUILDER_SPOTIFY_MAX_WAIT_S", "soon")
+    result = runner.invoke(cli, ["spotify", "import", "--search", "still"])
+    assert result.exit_code == 2 and "PLAYLIST_BUILDER_SPOTIFY_MAX_WAIT_S" in result.output

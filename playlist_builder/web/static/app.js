@@ -94,12 +94,24 @@
       case "b": press("button.ban"); break;
       case "c": { const sel = item && item.querySelector("select.category"); if (sel) sel.focus(); break; }
       case "n": { const note = item && item.querySelector("input.note"); if (note) note.focus(); event.preventDefault(); break; }
-      case "u": { const undo = document.querySelector(".review-item.decided .undo button, .recent .undo button"); if (undo) undo.click(); break; }
+      case "u": {
+        // the decision made last on this page, else the newest in the list of latest decisions
+        const last = lastDecided && document.getElementById(lastDecided);
+        const undo = (last && last.querySelector(".undo button")) || document.querySelector(".recent .undo button");
+        if (undo) undo.click();
+        break;
+      }
       default: return;
     }
   });
 
   // After a decision replaces an item, move on to the next one still waiting.
+  let lastDecided = null;  // id of the queue item decided last (ids survive the swap)
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const form = event.detail.elt;
+    const item = form && form.closest && form.closest(".review-item");
+    if (item && form.classList.contains("decide")) lastDecided = item.id;
+  });
   document.addEventListener("htmx:afterSettle", function () {
     if (document.body.dataset.page !== "review") return;
     const now = document.querySelector(".review-item.current");

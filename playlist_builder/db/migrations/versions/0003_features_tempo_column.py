@@ -1,7 +1,7 @@
 """features.tempo_bpm as a real column (the sequencer loads it without decoding the JSON record)
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002 (re-chained when the safety branch merged: 0002 comes first)
 Create Date: 2026-12-01 12:10:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
