@@ -20,11 +20,23 @@ import numpy as np
 import soundfile as sf
 
 from playlist_builder.export.mix import MixOptions, MixTrack, mix_to_file
+from playlist_builder.export.rules import load_export_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / ".corpus" / "wesnoth"
 CROSSFADE_S = 8.0
 RATE = 44100
+# The product's own levels and fades (rules/export.toml); the session fades as rules/sequence.toml says.
+_RULES = load_export_rules(ROOT / "rules")
+OPTIONS = MixOptions(
+    target_lufs=_RULES.loudness.target_lufs,
+    ceiling_dbtp=_RULES.loudness.true_peak_ceiling_dbtp,
+    max_gain_db=_RULES.loudness.max_gain_db,
+    fade_in_s=10.0,
+    fade_out_s=20.0,
+    boundary_fade_s=_RULES.mix.boundary_fade_s,
+    trim_fade_s=_RULES.mix.trim_fade_s,
+)
 
 
 def corpus_tracks(minutes: float) -> list[Path]:
@@ -90,7 +102,7 @@ def main() -> None:
                 break
         out = folder / f"mix.{args.format}"
         started, cpu_before = time.perf_counter(), _cpu_seconds()
-        result = mix_to_file(tracks, out, MixOptions())
+        result = mix_to_file(tracks, out, OPTIONS)
         elapsed, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_before
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"source: {'corpus (Ogg Vorbis)' if use_corpus else 'generated FLAC'}, {len(tracks)} tracks")
@@ -101,7 +113,7 @@ def main() -> None:
         print(f"cpu: {cpu:.1f} s incl. ffmpeg = {result.duration_s / cpu:.0f}x real time per CPU second "
               "(wall time depends on what else the machine runs)")  # fmt: skip
         print(f"peak memory (whole process, RSS): {peak_mb:.0f} MB")
-        print(f"measured: {result.integrated_lufs:.2f} LUFS (target {MixOptions().target_lufs:g}), "
+        print(f"measured: {result.integrated_lufs:.2f} LUFS (target {OPTIONS.target_lufs:g}), "
               f"true peak {result.true_peak_dbtp:.2f} dBTP")  # fmt: skip
 
 

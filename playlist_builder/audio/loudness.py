@@ -82,12 +82,6 @@ def _as_2d(samples: np.ndarray) -> np.ndarray:
     return array
 
 
-def k_weight(samples: np.ndarray, rate: int) -> np.ndarray:
-    """K-weighted copy of `samples` (same shape, float64), filtered along the time axis."""
-    array = np.asarray(samples, dtype=np.float64)
-    return signal.sosfilt(k_weighting_sos(rate), array, axis=0)
-
-
 def _power_to_lufs(power: np.ndarray | float) -> np.ndarray:
     """Weighted mean-square power to LUFS (zero power maps to -inf, gated out later)."""
     with np.errstate(divide="ignore"):
@@ -325,11 +319,6 @@ def _meter(samples: np.ndarray, rate: int) -> LoudnessMeter:
 def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     """Integrated loudness of a whole signal in LUFS (silence reads as -70, the absolute gate)."""
     return _meter(samples, rate).integrated()
-
-
-def short_term_loudness(samples: np.ndarray, rate: int, step_s: float = 1.0) -> np.ndarray:
-    """Short-term loudness (3 s windows) every `step_s` seconds, in LUFS."""
-    return _meter(samples, rate).short_term(step_s)
 
 
 def loudness_range(samples: np.ndarray, rate: int) -> float:

@@ -16,9 +16,9 @@ from playlist_builder.cli.common import (
     progress_reporter,
     warn,
 )
-from playlist_builder.export.levels import DEFAULT_TARGET_LUFS, MAX_TARGET_LUFS, MIN_TARGET_LUFS
 
 SHORT_OF_TARGET_LU = 1.0  # tell the clinician about a track audibly quieter than the rest
+MIX_RATES = ("44100", "48000")  # export/pcm.py MIX_RATES, as click choices (the CLI imports no audio code)
 
 
 @click.group(name="export")
@@ -87,7 +87,7 @@ def m3u(
       playlist-builder export m3u 3 --out /media/usb/session.m3u8
       playlist-builder export m3u 3 --out list.m3u8 --prefix /sdcard/Music
     """
-    from playlist_builder.services.export import export_m3u
+    from playlist_builder.services.export_m3u import export_m3u
 
     if absolute and prefix:
         raise click.UsageError("--absolute and --prefix exclude each other: choose one")
@@ -139,7 +139,7 @@ def device(app: AppContext, session_id: int, to_dir: Path, transcode: str | None
       playlist-builder export device 3 --to /media/usb --dry-run
       playlist-builder export device 3 --to /media/usb --transcode mp3
     """
-    from playlist_builder.services.export import export_device
+    from playlist_builder.services.export_device import export_device
 
     with progress_reporter("copying") as progress:
         result = export_device(
@@ -156,6 +156,7 @@ def device(app: AppContext, session_id: int, to_dir: Path, transcode: str | None
             {
                 "folder": result.folder,
                 "playlist": result.playlist,
+                "sheet": result.sheet,
                 "dry_run": result.dry_run,
                 "files": result.files,
                 "needed_bytes": result.needed_bytes,
@@ -169,6 +170,7 @@ def device(app: AppContext, session_id: int, to_dir: Path, transcode: str | None
         for outcome in result.files:
             click.echo(f"would {outcome.action:<9} {outcome.name}")
         click.echo(f"would write {result.playlist}")
+        click.echo(f"would write {result.sheet}")
         click.echo(f"needs {result.needed_bytes / 1e6:,.1f} MB, {result.free_bytes / 1e6:,.1f} MB free")
         return
     counts = {
@@ -177,6 +179,7 @@ def device(app: AppContext, session_id: int, to_dir: Path, transcode: str | None
     }
     summary = ", ".join(f"{count} {action}" for action, count in counts.items() if count)
     click.echo(f"Wrote {result.playlist} and {len(result.files)} files ({summary}) in {result.folder}")
+    click.echo(f"Session sheet: {result.sheet}")
 
 
 @group.command("mix")
@@ -191,11 +194,9 @@ def device(app: AppContext, session_id: int, to_dir: Path, transcode: str | None
 @click.option(
     "--target",
     "target_lufs",
-    type=click.FloatRange(MIN_TARGET_LUFS, MAX_TARGET_LUFS),
-    default=DEFAULT_TARGET_LUFS,
-    show_default=True,
+    type=float,
     metavar="LUFS",
-    help=f"Loudness every track is matched to ({MIN_TARGET_LUFS:g} to {MAX_TARGET_LUFS:g}).",
+    help="Loudness every track is matched to, -23 to -18 (default: rules/export.toml).",
 )
 @click.option(
     "--fade-in",
@@ -211,27 +212,45 @@ def device(app: AppContext, session_id: int, to_dir: Path, transcode: str | None
     metavar="SECONDS",
     help="Closing fade (default: as planned).",
 )
+@click.option(
+    "--rate",
+    type=click.Choice(MIX_RATES),
+    help="Sample rate in Hz (default: 44100, 48000 if a source is higher; never below the best source).",
+)
+@click.option(
+    "--sheet",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the session sheet (.html or .md) with the mix's times.",
+)
 @json_option
 @pass_app
 def mix(
     app: AppContext,
     session_id: int,
     out: Path,
-    target_lufs: float,
+    target_lufs: float | None,
     fade_in_s: float | None,
     fade_out_s: float | None,
+    rate: str | None,
+    sheet: Path | None,
 ) -> None:
-    """Render a session into one continuous, level-matched file with the plan's crossfades.
+    """Render a session into one continuous, level-matched file that lasts the length asked for.
 
-    Every track is brought to one loudness (true peak kept at or under -1 dBTP), neighbours crossfade
-    as planned, and the session fades in and out gently. The file is measured as it is written.
+    Every track is brought to one loudness (true peak kept under the ceiling of rules/export.toml),
+    each change of track fades gently (overlapping only what the tracks run over the length asked
+    for), and the session fades in and out. The output folder is checked before any work; the file
+    is measured as it is written.
 
     \b
     Example:
       playlist-builder export mix 3 --out session-3.flac
-      playlist-builder export mix 3 --out session-3.mp3 --target -23
+      playlist-builder export mix 3 --out session-3.mp3 --target -23 --sheet session-3.html
     """
-    from playlist_builder.services.export import export_mix
+    from playlist_builder.services.export_mix import export_mix
+    from playlist_builder.services.export_sheet import SHEET_FORMATS, write_session_sheet
+
+    if sheet is not None and sheet.suffix.lower() not in SHEET_FORMATS:
+        raise click.BadParameter("the sheet must be a .html or .md file", param_hint="--sheet")
 
     with progress_reporter("mixing (s of audio)") as progress:
         result = export_mix(
@@ -242,13 +261,17 @@ def mix(
             target_lufs=target_lufs,
             fade_in_s=fade_in_s,
             fade_out_s=fade_out_s,
+            rate=int(rate) if rate else None,
             progress=None if app.json else progress,
         )
     written = result.mix
+    if sheet is not None:
+        sheet = write_session_sheet(app.library, app.settings, session_id, sheet, form="mix")
     if app.json:
         echo_json(
             {
                 "path": written.path,
+                "sheet": sheet,
                 "duration_s": written.duration_s,
                 "rate": written.rate,
                 "target_lufs": result.target_lufs,
@@ -260,13 +283,21 @@ def mix(
         )
         return
     _warn_left_out(result.left_out)
+    if result.asked_rate is not None and written.rate != result.asked_rate:
+        warn(f"rendered at {written.rate} Hz, not {result.asked_rate}: a source is better than that")
     for level in written.levels:
         under = result.target_lufs - level.lufs - level.gain_db
         if under > SHORT_OF_TARGET_LU:
-            why = "to keep its peaks under -1 dBTP" if level.peak_limited else "(too quiet to lift further)"
+            why = (
+                f"to keep its peaks under {result.ceiling_dbtp:g} dBTP"
+                if level.peak_limited
+                else "(too quiet to lift further)"
+            )
             warn(f"{level.label} plays {under:.1f} LU under the target {why}")
     click.echo(
-        f"Wrote {written.path}: {format_duration(written.duration_s)}, "
+        f"Wrote {written.path}: {format_duration(written.duration_s)} at {written.rate} Hz, "
         f"{written.integrated_lufs:.1f} LUFS (target {result.target_lufs:g}), "
         f"true peak {written.true_peak_dbtp:.1f} dBTP"
     )
+    if sheet is not None:
+        click.echo(f"Session sheet (the mix's times): {sheet}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,10 @@ if TYPE_CHECKING:  # imported where used: `session list` and `show` must not loa
 
 SHEET_SUFFIXES = (".html", ".md")
 PLOT_SUFFIXES = (".png",)
-TITLE_WIDTH = 44  # characters of "Artist - Title" shown in the table; --json has them in full
+TITLE_WIDTH = 44  # at most this many characters of "Artist - Title" in the table; --json has them in full
+MIN_TITLE_WIDTH = 16  # ...and at least this many, even when an arc's phase names are long
+SCREEN_WIDTH = 100  # `session show` fits a 100-column terminal
+COLUMN_GAP = 2  # echo_table's separator
 
 
 class PinType(click.ParamType):
@@ -231,53 +235,80 @@ def _write_extras(app: AppContext, session_id: int, sheet: Path | None, plot: Pa
     written: list[Path] = []
     if sheet is None and plot is None:
         return written
-    from playlist_builder.services import export
+    from playlist_builder.services.export_sheet import write_arc_plot, write_session_sheet
 
     if sheet is not None:
-        export.write_session_sheet(app.library, app.settings, session_id, sheet)
+        write_session_sheet(app.library, app.settings, session_id, sheet)
         written.append(sheet)
     if plot is not None:
-        export.write_arc_plot(app.library, app.settings, session_id, plot)
+        write_arc_plot(app.library, app.settings, session_id, plot)
         written.append(plot)
     return written
 
 
 def _label(view: SessionView, track_id: int) -> str:
+    from playlist_builder.text import clean_tag  # one line per track, whatever the tags hold
+
     track = view.tracks.get(track_id)
     if track is None:
         return f"track {track_id} (removed)"
-    return f"{track.artist} - {track.title}" if track.artist else track.title
+    title = clean_tag(track.title)
+    return f"{clean_tag(track.artist)} - {title}" if track.artist else title
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` cut to `width` characters, an ellipsis marking the cut."""
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def _echo_wrapped(text: str, indent: str = "") -> None:
+    click.echo(textwrap.fill(text, SCREEN_WIDTH, subsequent_indent=indent, break_on_hyphens=False))
 
 
 def _print_view(view: SessionView) -> None:
+    from playlist_builder.services.export_sheet import plain_reason
+
     plan = view.plan
     header = f"Session {plan.id}: {plan.name} ({plan.arc_name}, {format_duration(plan.total_s)}"
     header += f" for {plan.target_minutes:g} min target, seed {plan.seed}"
     header += f", patient {plan.patient_code})" if plan.patient_code else ")"
-    click.echo(header)
-    rows = []
+    _echo_wrapped(header, "  ")
+    headers = ["#", "start", "phase", "category", "energy", "length", "track"]
+    rows = [
+        [
+            str(item.position + 1),
+            format_duration(item.start_s),
+            item.phase,
+            item.category.value,
+            f"{item.energy:.2f}",
+            format_duration(item.duration_s),
+            _label(view, item.track_id),
+        ]
+        for item in plan.items
+    ]
+    fixed = sum(max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers[:-1]))
+    title_width = max(
+        MIN_TITLE_WIDTH, min(TITLE_WIDTH, SCREEN_WIDTH - fixed - COLUMN_GAP * (len(headers) - 1))
+    )
+    echo_table(headers, [[*row[:-1], shorten(row[-1], title_width)] for row in rows])
+    if plan.items:
+        click.echo("\nWhy each track:")
     for item in plan.items:
-        label = _label(view, item.track_id)
-        short = label if len(label) <= TITLE_WIDTH else label[: TITLE_WIDTH - 1] + "…"
-        rows.append(
-            [
-                item.position + 1,
-                format_duration(item.start_s),
-                item.phase,
-                item.category.value,
-                f"{item.energy:.2f}",
-                format_duration(item.duration_s),
-                short,
-                item.reason,
-            ]
-        )
-    echo_table(["#", "start", "phase", "category", "energy", "length", "track", "why chosen"], rows)
+        number = f"{item.position + 1:>3}. "
+        _echo_wrapped(number + plain_reason(item.reason), " " * len(number))
     costs = plan.costs
-    click.echo(
-        f"\nTotal {format_duration(plan.total_s)} ({costs.get('length_error_s', 0):+.1f} s from target); "
+    click.echo()
+    _echo_wrapped(
+        f"Total {format_duration(plan.total_s)} ({costs.get('length_error_s', 0):+.1f} s from target); "
         f"phases within {costs.get('max_phase_error_s', 0):.0f} s of their share; "
         f"cost {costs.get('total', 0):.2f}."
     )
+    whole = sum(float(t.duration_s or 0) for t in view.tracks.values()) if view.tracks else 0.0
+    if len(view.tracks) == len(plan.items) and abs(whole - plan.total_s) > 1.0:
+        _echo_wrapped(
+            f"Played back to back (playlist, device, Spotify) it lasts {format_duration(whole)}: it was "
+            "planned with crossfades by an earlier version; build it again to export it as a playlist."
+        )
 
 
 def _summary_json(plan: SessionPlan) -> dict[str, Any]:

@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from playlist_builder.errors import ExportError
+from playlist_builder.text import clean_tag as stored_tag
 
 M3U8_ENCODING = "utf-8"
 M3U_ENCODING = "latin-1"  # what players assume for a plain `.m3u`
 UNKNOWN_DURATION = -1  # the #EXTINF convention for "length not known"
 
-# Line breaks that are not control characters (Unicode separators and NEL) would still split a line.
-_LINE_BREAKS = "\u0085\u2028\u2029"
 _SPACES = re.compile(r"\s+")
 
 
@@ -40,17 +39,12 @@ class Playlist:
 
 
 def clean_tag(text: str | None) -> str:
-    """A tag made safe for one playlist line: no control characters or line breaks, spaces collapsed."""
+    """A tag made safe for one playlist line: text.clean_tag (no control characters or line breaks,
+    spaces collapsed), and no invisible format marks either (bidi overrides could reorder the line)."""
     if not text:
         return ""
-    kept = []
-    for char in text:
-        kind = unicodedata.category(char)
-        if char in _LINE_BREAKS or kind == "Cc":
-            kept.append(" ")  # a space, so "a\nb" stays two words
-        elif kind not in ("Cf", "Cs"):  # invisible format marks (bidi overrides) and lone surrogates
-            kept.append(char)
-    return _SPACES.sub(" ", "".join(kept)).strip()
+    visible = "".join(ch for ch in stored_tag(text) if unicodedata.category(ch) != "Cf")
+    return _SPACES.sub(" ", visible).strip()
 
 
 def _display(entry: PlaylistEntry) -> str:

@@ -17,22 +17,17 @@ from playlist_builder.audio.loudness import ABSOLUTE_GATE_LUFS, LoudnessMeter
 from playlist_builder.errors import ExportError
 from playlist_builder.export.atomic import atomic_open, atomic_path
 from playlist_builder.export.ffmpeg import pydub_audio_segment, require_ffmpeg
-from playlist_builder.export.levels import DEFAULT_TARGET_LUFS, TRUE_PEAK_CEILING_DBTP
 from playlist_builder.export.pcm import (
     BLOCK_FRAMES,
     CHANNELS,
     SAMPLE_WIDTH,
-    choose_rate,
     int16_to_float,
+    mix_rate,
     pcm_blocks,
     to_int16,
 )
 
-FADE_IN_S = 10.0  # the session opens gently, never with a start
-FADE_OUT_S = 45.0  # and ends with a long fade so the return to the room is not abrupt
-TRIM_FADE_S = 3.0  # a track cut short by the plan (without a crossfade) fades instead of stopping dead
 PEAK_MARGIN_DB = 0.1  # 16-bit rounding and crossfade sums can add a hair; stay safely under the ceiling
-MAX_GAIN_DB = 24.0  # never lift a near-silent track further than this (it would lift its noise too)
 SILENT_DB = -120.0  # pydub's own "silence" for the ends of fades
 SILENT_AMPLITUDE = 10.0 ** (SILENT_DB / 20.0)
 MP3_BITRATE = "256k"  # one long file: CBR so every player seeks and shows the time correctly
@@ -51,12 +46,16 @@ class MixTrack:
 
 @dataclass(frozen=True)
 class MixOptions:
-    """The loudness target, peak ceiling and the fades at both ends."""
+    """The loudness target, peak ceiling, the fades (from rules/) and the sample rate asked for."""
 
-    target_lufs: float = DEFAULT_TARGET_LUFS
-    ceiling_dbtp: float = TRUE_PEAK_CEILING_DBTP
-    fade_in_s: float = FADE_IN_S
-    fade_out_s: float = FADE_OUT_S
+    target_lufs: float
+    ceiling_dbtp: float
+    max_gain_db: float
+    fade_in_s: float  # the session's opening fade
+    fade_out_s: float  # and its closing fade
+    boundary_fade_s: float  # each track fades out and the next in over this at a change of track
+    trim_fade_s: float  # a track cut short without an overlap fades out over this
+    rate: int | None = None  # None: the lowest mix rate not below the best source (see pcm.mix_rate)
 
 
 @dataclass(frozen=True)
@@ -85,20 +84,27 @@ class MixResult:
 
 @dataclass(frozen=True)
 class Placement:
-    """Frame counts of one track in the mix: played, overlapping each neighbour, and end fades."""
+    """Frame counts of one track in the mix: played, overlapping each neighbour, and its fades.
+
+    The fade-in ramp covers the first `ramp_in` frames, of which the first `overlap_in` sound over
+    the previous track's fade-out; the fade-out ramp covers the last `ramp_out` frames, of which the
+    last `overlap_out` sound over the next track's fade-in. A ramp at least as long as its overlap
+    makes one shape: a plain crossfade when they are equal, fade-out/fade-in with a short overlap when
+    the ramp is longer (what keeps the mix as long as the tracks played back to back).
+    """
 
     play: int
     overlap_in: int
     overlap_out: int
-    fade_in: int = 0
-    fade_out: int = 0
+    ramp_in: int = 0
+    ramp_out: int = 0
 
 
 def track_gain(lufs: float, true_peak_dbtp: float, options: MixOptions) -> tuple[float, bool]:
     """Gain (dB) bringing a track to the target, lowered if its true peak would pass the ceiling."""
     if lufs <= ABSOLUTE_GATE_LUFS:
         return 0.0, False  # silence: nothing to match
-    gain = min(options.target_lufs - lufs, MAX_GAIN_DB)
+    gain = min(options.target_lufs - lufs, options.max_gain_db)
     headroom = options.ceiling_dbtp - PEAK_MARGIN_DB - true_peak_dbtp
     return (headroom, True) if gain > headroom else (gain, False)
 
@@ -106,23 +112,27 @@ def track_gain(lufs: float, true_peak_dbtp: float, options: MixOptions) -> tuple
 def layout(
     frames: Sequence[int], tracks: Sequence[MixTrack], rate: int, options: MixOptions
 ) -> list[Placement]:
-    """Where each track's crossfades and the end fades fall, clamped so no region overlaps another."""
+    """Where each track's overlaps and fades fall, clamped so no region overlaps another."""
     plays = [min(f, round(t.play_s * rate)) if t.play_s else f for f, t in zip(frames, tracks, strict=True)]
     overlaps = [0] + [
         min(round(tracks[i].crossfade_in_s * rate), plays[i - 1] // 2, plays[i] // 2)
         for i in range(1, len(plays))
     ]
+    boundary = round(options.boundary_fade_s * rate)
     placements = []
     for i, play in enumerate(plays):
-        overlap_out = overlaps[i + 1] if i + 1 < len(plays) else 0
-        free = play - overlaps[i] - overlap_out
-        fade_in = min(round(options.fade_in_s * rate), free // 2) if i == 0 else 0
-        fade_out = 0
-        if i == len(plays) - 1:
-            fade_out = min(round(options.fade_out_s * rate), play - overlaps[i] - fade_in)
+        last = i == len(plays) - 1
+        overlap_out = 0 if last else overlaps[i + 1]
+        wanted_in = round(options.fade_in_s * rate) if i == 0 else boundary
+        ramp_in = max(overlaps[i], min(wanted_in, play // 2))
+        if last:
+            wanted_out = round(options.fade_out_s * rate)
         elif overlap_out == 0 and plays[i] < frames[i]:
-            fade_out = min(round(TRIM_FADE_S * rate), free - fade_in)
-        placements.append(Placement(play, overlaps[i], overlap_out, fade_in, fade_out))
+            wanted_out = round(options.trim_fade_s * rate)  # cut short by the plan: fade, never stop dead
+        else:
+            wanted_out = boundary
+        ramp_out = max(overlap_out, min(wanted_out, play - ramp_in))
+        placements.append(Placement(play, overlaps[i], overlap_out, ramp_in, ramp_out))
     return placements
 
 
@@ -304,27 +314,29 @@ def render(
     rate: int,
     on_track: Callable[[MixTrack], None] = lambda _track: None,
 ) -> None:
-    """Stream the mix into `write` piece by piece: fade-in, bodies, crossfades, final fade-out."""
+    """Stream the mix into `write` piece by piece: fade-in, overlaps, bodies, fade-outs."""
     segment_class = pydub_audio_segment()
-    tail: list[Any] = []  # the previous track's last frames in pieces, waiting for the next track's head
+    tail: list[Any] = []  # the previous track's last frames, already faded, waiting for the next head
     for track, place, gain in zip(tracks, placements, gains, strict=True):
         on_track(track)
         blocks = pcm_blocks(track.path, rate)
         reader = _FrameReader(blocks, gain, segment_class, rate)
         try:
             for (start, count), old in zip(_pieces(place.overlap_in), tail, strict=True):
-                # Linear crossfade: the two gains sum to 1, so the sum never peaks above either track.
-                new = ramp(reader.take(count), start, place.overlap_in, rising=True)
-                write(_fit(ramp(old, start, place.overlap_in, rising=False).overlay(new), count).raw_data)
-            for start, count in _pieces(place.fade_in):
-                write(ramp(reader.take(count), start, place.fade_in, rising=True).raw_data)
-            for _start, count in _pieces(
-                place.play - place.overlap_in - place.overlap_out - place.fade_in - place.fade_out
-            ):
+                # Linear ramps: over a full crossfade the two gains sum to 1, never peaking above either.
+                new = ramp(reader.take(count), start, place.ramp_in, rising=True)
+                write(_fit(old.overlay(new), count).raw_data)
+            for start, count in _pieces(place.ramp_in - place.overlap_in):
+                write(ramp(reader.take(count), place.overlap_in + start, place.ramp_in, rising=True).raw_data)
+            for _start, count in _pieces(place.play - place.ramp_in - place.ramp_out):
                 write(reader.take(count).raw_data)
-            for start, count in _pieces(place.fade_out):
-                write(ramp(reader.take(count), start, place.fade_out, rising=False).raw_data)
-            tail = [reader.take(count) for _start, count in _pieces(place.overlap_out)]
+            alone = place.ramp_out - place.overlap_out  # the part of the fade-out before the next track
+            for start, count in _pieces(alone):
+                write(ramp(reader.take(count), start, place.ramp_out, rising=False).raw_data)
+            tail = [
+                ramp(reader.take(count), alone + start, place.ramp_out, rising=False)
+                for start, count in _pieces(place.overlap_out)
+            ]
         finally:
             blocks.close()  # type: ignore[attr-defined]
 
@@ -341,7 +353,7 @@ def mix_to_file(
     """
     if out.suffix.lower() not in FORMATS:
         raise ExportError(f"{out.name}: a mix must end in {', '.join(FORMATS)}")
-    rate = choose_rate([track.path for track in tracks])
+    rate = mix_rate([track.path for track in tracks], options.rate)
     # Seconds of audio through both passes: measuring every track, then writing the crossfaded mix.
     planned = sum(track.play_s or 0.0 for track in tracks)
     state: dict[str, Any] = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -17,7 +16,7 @@ SAMPLE_WIDTH = (
     2  # the mix is 16-bit: what every player reads; gains and fades add far less noise than sources have
 )
 CHANNELS = 2
-DEFAULT_RATE = 44100
+MIX_RATES = (44100, 48000)  # CD and video/DAW rates: every player plays both
 FLOAT_BYTES = 4
 BLOCK_FRAMES = 1 << 16  # ~1.5 s per block: big enough for speed, small enough for memory
 
@@ -30,12 +29,20 @@ def file_rate(path: Path) -> int | None:
         return None
 
 
-def choose_rate(paths: Sequence[Path]) -> int:
-    """The most common rate among the files (ties: the higher), so most tracks need no resampling."""
-    rates = Counter(rate for rate in (file_rate(p) for p in paths) if rate)
-    if not rates:
-        return DEFAULT_RATE
-    return max(rates, key=lambda rate: (rates[rate], rate))
+def mix_rate(paths: Sequence[Path], asked: int | None = None) -> int:
+    """The mix's sample rate: one of MIX_RATES, never below the best source (up to the highest mix rate).
+
+    A mix is never rendered below CD quality, however low-rate some sources are: a 16 kHz track is
+    resampled up, and the 44.1 kHz tracks beside it keep their detail. `asked` (a MIX_RATES value)
+    is honoured unless a source is better than it.
+    """
+    if asked is not None and asked not in MIX_RATES:
+        raise ExportError(
+            f"the mix rate must be one of {', '.join(str(r) for r in MIX_RATES)} Hz, not {asked}"
+        )
+    best = max((rate for rate in (file_rate(p) for p in paths) if rate), default=0)
+    floor = next((rate for rate in MIX_RATES if rate >= best), MIX_RATES[-1])
+    return max(asked or MIX_RATES[0], floor)
 
 
 def _to_stereo(block: np.ndarray) -> np.ndarray:

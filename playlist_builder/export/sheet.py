@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +37,15 @@ class SheetTrack:
     energy: float
     label: str
     reason: str
+    beat: str = ""  # a binaural beat's rate and the conventional name of its band, e.g. "6.0 Hz theta"
+
+
+@dataclass(frozen=True)
+class HeldBackTrack:
+    """A track of the library that is kept out of sessions, and why."""
+
+    label: str
+    why: str
 
 
 @dataclass(frozen=True)
@@ -62,14 +72,31 @@ class SessionSheet:
     phases: tuple[PhaseSpan, ...]
     tracks: tuple[SheetTrack, ...]
     exports: tuple[SheetExport, ...]
+    times_for: str = ""  # which exported form the times are for, in words
+    held_back: tuple[HeldBackTrack, ...] = ()
+    held_back_more: int = 0  # held-back tracks not listed (the sheet stays printable)
+    patient_history: str = ""  # what was held back because this patient heard it recently
+    reviewed_by: str = ""  # blank: a line to fill in by hand on the printed sheet
+    listened_on: str = ""
+    plot_png: bytes | None = None  # the arc picture, embedded in the HTML sheet
 
 
-def phase_spans(plan: SessionPlan, arc: Arc | None) -> tuple[PhaseSpan, ...]:
-    """The arc's phases at their planned share of this session; without the arc, where tracks fell."""
+ENERGY_SCALE = (
+    "Energy runs from 0 (stillest) to 1 (busiest). It is measured from the audio's loudness, density "
+    "of events, brightness and pace (audio/energy.py weighs them). Calm session music sits low: "
+    "about 0.1-0.2 is near-still (drones, soft rain), 0.3 gentle movement (soft piano, waves), and "
+    "above 0.5 busy. Tracks without audio analysis (Spotify) carry an estimate."
+)
+BLANK = "_" * 24  # a line to write on by hand
+
+
+def phase_spans(plan: SessionPlan, arc: Arc | None, total_s: float | None = None) -> tuple[PhaseSpan, ...]:
+    """The arc's phases at their share of this session (`total_s` long, else as planned); without the
+    arc, where the tracks fell."""
     if arc is not None:
         spans, start = [], 0.0
         for phase in arc.phases:
-            end = start + phase.share * plan.total_s
+            end = start + phase.share * (plan.total_s if total_s is None else total_s)
             spans.append(
                 PhaseSpan(phase.name, start, end, phase.energy_start, phase.energy_end, phase.description)
             )
@@ -92,11 +119,26 @@ def _facts(sheet: SessionSheet) -> list[tuple[str, str]]:
         facts.append(("Patient code", sheet.patient_code))
     if sheet.created_at is not None:
         facts.append(("Built", sheet.created_at.strftime("%Y-%m-%d %H:%M")))
+    if sheet.times_for:
+        facts.append(("Times", sheet.times_for))
+    facts.append(("Reviewed by", sheet.reviewed_by or BLANK))
+    facts.append(("Listened on", sheet.listened_on or BLANK))
     return facts
 
 
+def _held_back_lines(sheet: SessionSheet) -> list[str]:
+    lines = [f"{track.label}: {track.why}" for track in sheet.held_back]
+    if sheet.held_back_more:
+        lines.append(f"and {sheet.held_back_more} more (see `playlist-builder review list`)")
+    if not lines:
+        lines.append("none: every track in the library may enter a session")
+    if sheet.patient_history:
+        lines.append(sheet.patient_history)
+    return lines
+
+
 PHASE_HEADERS = ("Phase", "From", "To", "Energy", "About")
-TRACK_HEADERS = ("#", "Start", "Length", "Phase", "Category", "Energy", "Track", "Why")
+TRACK_HEADERS = ("#", "Start", "Length", "Phase", "Category", "Energy", "Beat", "Track", "Why")
 Cell = tuple[str, bool]  # text, and whether it is a number (right-aligned)
 
 
@@ -110,7 +152,7 @@ def _phase_cells(phase: PhaseSpan) -> list[Cell]:
 def _track_cells(track: SheetTrack) -> list[Cell]:
     times = [(str(track.number), True), (clock(track.start_s), True), (clock(track.duration_s), True)]
     return [*times, (track.phase, False), (track.category, False), (f"{track.energy:.2f}", True),
-            (track.label, False), (track.reason, False)]  # fmt: skip
+            (track.beat, False), (track.label, False), (track.reason, False)]  # fmt: skip
 
 
 def _when(export: SheetExport) -> str:
@@ -145,6 +187,9 @@ def render_markdown(sheet: SessionSheet) -> str:
     lines += [f"- **{label}:** {_md_cell(value)}" for label, value in _facts(sheet)]
     lines += ["", "## Phases", "", *_md_table(PHASE_HEADERS, [_phase_cells(p) for p in sheet.phases])]
     lines += ["", "## Tracks", "", *_md_table(TRACK_HEADERS, [_track_cells(t) for t in sheet.tracks])]
+    lines += ["", f"*{_md_cell(ENERGY_SCALE)}*"]
+    lines += ["", "## Held back (never in a session)", ""]
+    lines += [f"- {_md_cell(line)}" for line in _held_back_lines(sheet)]
     lines += ["", "## Exported to", ""]
     lines += [f"- {_md_cell(e.kind)}: {_md_code(e.target)}{_when(e)}" for e in sheet.exports]
     if not sheet.exports:
@@ -160,6 +205,7 @@ dt { font-weight: 600; } dd { margin: 0; }
 table { border-collapse: collapse; width: 100%; font-size: .9em; }
 th, td { border-bottom: 1px solid #ccc; padding: .3em .5em; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+img.arc { width: 100%; max-width: 60em; } p.note { font-size: .85em; color: #444; }
 @media print { body { margin: 1cm; } tr { break-inside: avoid; } }
 """
 
@@ -182,9 +228,17 @@ def render_html(sheet: SessionSheet) -> str:
         f"<dt>{html.escape(k)}</dt><dd>{html.escape(clean_tag(v))}</dd>" for k, v in _facts(sheet)
     )
     exports = "".join(
-        f"<li>{html.escape(e.kind)}: <code>{html.escape(clean_tag(e.target))}</code>{_when(e)}</li>"
+        f"<li>{html.escape(e.kind)}: <code>{html.escape(clean_tag(e.target))}</code>"
+        f"{html.escape(_when(e))}</li>"
         for e in sheet.exports
     )
+    held = "".join(f"<li>{html.escape(clean_tag(line))}</li>" for line in _held_back_lines(sheet))
+    plot = ""
+    if sheet.plot_png:
+        data = base64.b64encode(sheet.plot_png).decode("ascii")
+        image = f'<img class="arc" alt="The arc and the chosen tracks" src="data:image/png;base64,{data}">'
+        plot = f"<h2>Arc</h2>\n{image}"
+
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title><style>{_CSS}</style></head>
 <body>
@@ -192,8 +246,12 @@ def render_html(sheet: SessionSheet) -> str:
 <dl>{facts}</dl>
 <h2>Phases</h2>
 {_html_table(PHASE_HEADERS, [_phase_cells(p) for p in sheet.phases])}
+{plot}
 <h2>Tracks</h2>
 {_html_table(TRACK_HEADERS, [_track_cells(t) for t in sheet.tracks])}
+<p class="note">{html.escape(ENERGY_SCALE)}</p>
+<h2>Held back (never in a session)</h2>
+<ul>{held}</ul>
 <h2>Exported to</h2>
 <ul>{exports or "<li>not exported yet</li>"}</ul>
 </body></html>

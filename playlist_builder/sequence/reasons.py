@@ -37,9 +37,7 @@ def reason_text(facts: ReasonFacts, rules: SequenceRules) -> str:
     if facts.category in phase.preferred:
         parts.append(f"{facts.category.value} is preferred in {phase.name}")
     elif facts.secondary is not None and facts.secondary in phase.preferred:
-        parts.append(
-            f"{facts.category.value}/{facts.secondary.value}: its second kind is preferred in {phase.name}"
-        )
+        parts.append(f"{facts.category.value} with some {facts.secondary.value}, which {phase.name} favours")
     else:
         parts.append(f"{facts.category.value} is allowed in {phase.name}")
     parts.append(f"energy {facts.energy:.2f} where the arc asks for {facts.target:.2f}")

@@ -12,6 +12,7 @@ from playlist_builder.model import Arc, Phase
 from playlist_builder.sequence.candidates import CandidateTable, Pin
 from playlist_builder.sequence.cost import EPSILON, CostModel, tempo_rate, variety_noise
 from playlist_builder.sequence.rules import SequenceRules
+from playlist_builder.text import format_duration
 
 # Residuals (time still to fill in a phase) are tracked on a 2-second grid for the look-ahead.
 RESIDUAL_STEP_S = 2.0
@@ -286,8 +287,8 @@ def check_material(prepared: Prepared, arc: Arc, rules: SequenceRules) -> None:
     have = float(prepared.advance[fitting_any].sum() + prepared.advance[list(prepared.pinned_rows)].sum())
     if have < prepared.target_s - prepared.crossfade_s - aim:
         raise InfeasibleSessionError(
-            f"only {int(have // 60)} minutes of instrumental material fits the {arc.name} arc; "
-            f"{prepared.target_s / 60:.0f} needed; {ADVICE}"
+            f"only {format_duration(have)} of instrumental material fits the {arc.name} arc; "
+            f"{format_duration(prepared.target_s)} needed; {ADVICE}"
         )
 
 
@@ -295,15 +296,16 @@ def _short_phase_message(prepared: Prepared, setup: PhaseSetup, have_s: float) -
     phase = setup.phase
     kinds = " or ".join(c.value for c in phase.allowed)
     message = (
-        f"only {int(have_s // 60)} minutes of instrumental material fits the {phase.name} phase "
-        f"({kinds}, energy at most {phase.max_energy:.2f}); {setup.length_s / 60:.0f} needed; {ADVICE}"
+        f"only {format_duration(have_s)} of instrumental material fits the {phase.name} phase "
+        f"({kinds}, energy at most {phase.max_energy:.2f}); {format_duration(setup.length_s)} needed; "
+        f"{ADVICE}"
     )
     table = prepared.table
     fits = prepared.costs.fits_phase(table.category, table.energy, setup.index)
     held_s = float(prepared.advance[prepared.held_back & fits].sum())
     if held_s >= 60:
         message += (
-            f" ({int(held_s // 60)} more minutes are held back because this patient heard them in recent "
+            f" ({format_duration(held_s)} more are held back because this patient heard them in recent "
             "sessions; ask for familiarity to allow them)"
         )
     return message

@@ -12,7 +12,7 @@ from playlist_builder.db.library import Library
 from playlist_builder.model import SessionPlan
 from playlist_builder.services.analyze import AnalyzeReport, analyze_library
 from playlist_builder.services.classify import ClassifyReport, classify_library
-from playlist_builder.services.export import PlaylistExport, export_m3u
+from playlist_builder.services.export_m3u import PlaylistExport, export_m3u
 from playlist_builder.services.export_sheet import write_arc_plot, write_session_sheet
 from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
 from playlist_builder.services.scan import ScanReport, scan_paths

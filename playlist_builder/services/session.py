@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from playlist_builder.config import Settings
@@ -18,6 +18,7 @@ from playlist_builder.services.progress import ProgressCallback, ProgressEvent, 
 # The sequencer (numpy, scipy) is imported by the functions that use it: `session list` starts fast.
 if TYPE_CHECKING:
     from playlist_builder.sequence.candidates import Candidate, Pin
+    from playlist_builder.sequence.rules import SequenceRules
 
 SOURCES = ("any", "local", "spotify")
 # An opaque patient code: 1-32 letters, digits and dashes, with at least one digit. The digit rule
@@ -70,8 +71,7 @@ def build_session(
     from playlist_builder.sequence.arcs import load_arc
     from playlist_builder.sequence.rules import load_sequence_rules
 
-    arc = load_arc(settings.arcs_dir, arc_name)
-    rules = load_sequence_rules(settings.rules_dir)
+    arc, rules = whole_tracks(load_arc(settings.arcs_dir, arc_name), load_sequence_rules(settings.rules_dir))
     minutes = arc.default_minutes if minutes is None else float(minutes)
     code = check_patient_code(patient_code)
     if source not in SOURCES:
@@ -86,23 +86,34 @@ def build_session(
 
     report(progress, ProgressEvent(message="reading eligible tracks"))
     candidates = session_candidates(library, source)
+    if not candidates:
+        widened = len(session_candidates(library)) if source != "any" else 0
+        if widened:
+            raise InfeasibleSessionError(
+                f"none of the {widened} eligible tracks plays from {source} (only {source} tracks were "
+                "considered; --source any widens the choice)"
+            )
+        raise InfeasibleSessionError(_nothing_eligible(library))
     _check_pins(library, pinned, {c.track_id for c in candidates}, source)
     history = library.recent_patient_track_ids(code, rules.limits.history_sessions) if code else []
     report(progress, ProgressEvent(message=f"sequencing {len(candidates)} eligible tracks"))
+    label = (name or "").strip() or f"{arc.name} {minutes:g} min"
+
+    def plan_with(heard: Sequence[int]) -> SessionPlan:
+        return build_plan(arc, minutes, candidates, seed=seed, rules=rules, pinned=pinned, history=heard,
+                          familiarity=familiarity, patient_code=code, name=label)  # fmt: skip
+
     try:
-        plan = build_plan(
-            arc,
-            minutes,
-            candidates,
-            seed=seed,
-            rules=rules,
-            pinned=pinned,
-            history=history,
-            familiarity=familiarity,
-            patient_code=code,
-            name=(name or "").strip() or f"{arc.name} {minutes:g} min",
-        )
+        plan = plan_with(history)
     except InfeasibleSessionError as exc:
+        if history and not familiarity:
+            _blame_history(plan_with, arc.name, len(set(history)), rules.limits.history_sessions, exc)
+        waiting = _unanalysed(library)
+        if waiting:
+            raise InfeasibleSessionError(
+                f"{exc} ({len(waiting)} tracks have not been analysed yet; `playlist-builder analyze` "
+                "and `playlist-builder classify` may add the material that is short)"
+            ) from exc
         if source != "any":
             raise InfeasibleSessionError(
                 f"{exc} (only {source} tracks were considered; --source any widens the choice)"
@@ -118,9 +129,80 @@ def build_session(
         "rules_version": rules.version,
         "eligible_tracks": len(candidates),
         "history_tracks": len(set(history)),
+        "timing": "back-to-back",  # whole tracks, one after another (see `whole_tracks`)
     }
     session_id = library.save_session(plan, params)
     return library.get_session(session_id)
+
+
+def whole_tracks(arc: Arc, rules: SequenceRules) -> tuple[Arc, SequenceRules]:
+    """The arc and rules for a session whose tracks play whole, one after another.
+
+    A playlist, a device and Spotify play every track whole and back to back, and none of them can
+    cut the last track short, so the sequencer is asked for tracks whose lengths add up to the
+    target: no overlaps and no early fade-out. The mix plays the same tracks with short fades at
+    each change and overlaps only what they run over (export.timeline), so every exported form
+    lasts the length asked for, and the plan's start times are the times a player shows.
+    """
+    limits = replace(rules.limits, crossfade_min_s=0.0, crossfade_max_s=0.0, max_final_trim_s=0.0)
+    return replace(arc, crossfade_s=0.0), replace(rules, limits=limits)
+
+
+def _blame_history(
+    plan_with: Callable[[Sequence[int]], SessionPlan],
+    arc_name: str,
+    held: int,
+    sessions: int,
+    failure: InfeasibleSessionError,
+) -> None:
+    """When holding back what this patient heard recently is what makes the session impossible, say so.
+
+    The solver only sees the tracks left after the hold-back, so its reason names a symptom (a phase
+    it cannot fill, a transition it cannot keep gentle); one more try with those tracks allowed tells
+    whether the hold-back is the cause.
+    """
+    try:
+        plan_with(())
+    except InfeasibleSessionError:
+        return  # the library is short even with them: the solver's own reason stands
+    raise InfeasibleSessionError(
+        f"the {held} tracks this patient heard in their last {sessions} sessions are held back, and "
+        f"without them the library cannot fill the {arc_name} arc; add `--familiarity` to allow (and "
+        "favour) tracks the patient knows, or add and approve more tracks"
+    ) from failure
+
+
+def _nothing_eligible(library: Library) -> str:
+    """Why no track at all may enter a session, and the step that would change that."""
+    tracks = [t for t in library.list_tracks(missing=False) if t.id is not None]
+    if not tracks:
+        return "the library is empty: add music with `playlist-builder library scan FOLDER` first"
+    unanalysed = _unanalysed(library, tracks)
+    classified = set(library.classifications())
+    unclassified = [t for t in tracks if t.id not in classified]
+    if unanalysed:
+        return (
+            f"no track can enter a session yet: {len(unanalysed)} of the {len(tracks)} tracks have not been "
+            "analysed; run `playlist-builder analyze`, then `playlist-builder classify`"
+        )
+    if unclassified:
+        return (
+            f"no track can enter a session yet: {len(unclassified)} of the {len(tracks)} tracks have not "
+            "been classified; run `playlist-builder classify`"
+        )
+    return (
+        f"no track can enter a session: none of the {len(tracks)} tracks is instrumental (or "
+        "approved), unbanned and of known length; see `playlist-builder review list` to approve tracks"
+    )
+
+
+def _unanalysed(library: Library, tracks: Sequence[Track] | None = None) -> list[int]:
+    """Ids of present local tracks whose audio has not been analysed yet."""
+    if tracks is None:
+        tracks = library.list_tracks(missing=False)
+    local_ids = [int(t.id) for t in tracks if t.source is Source.LOCAL and t.id is not None]
+    analysed = set(library.analysis_state()) if local_ids else set()
+    return [track_id for track_id in local_ids if track_id not in analysed]
 
 
 def session_candidates(library: Library, source: str = "any") -> list[Candidate]:

@@ -26,7 +26,7 @@ from playlist_builder.sequence.search import Solution
 from playlist_builder.sequence.setup import prepare
 from playlist_builder.sequence.solver import build_plan, compose
 from playlist_builder.sequence.timing import preferred_crossfade
-from playlist_builder.services.session import MAX_NAME_LENGTH, session_candidates
+from playlist_builder.services.session import MAX_NAME_LENGTH, session_candidates, whole_tracks
 
 # Alternatives are judged in full (timing fit + every cost term) for the tracks closest in energy to
 # the one replaced; this many keeps a swap under a second on a 10,000-track library.
@@ -66,8 +66,10 @@ def _problem(library: Library, settings: Settings, session_id: int) -> _Problem:
     """The saved plan as the sequencer sees it: candidate rows, phases and the judge."""
     plan = library.get_session(session_id)
     params = library.session_params(session_id)
-    arc = load_arc(settings.arcs_dir, plan.arc_name)
-    rules = load_sequence_rules(settings.rules_dir)
+    # Planned like `build_session`: whole tracks back to back, so every exported form keeps the length.
+    arc, rules = whole_tracks(
+        load_arc(settings.arcs_dir, plan.arc_name), load_sequence_rules(settings.rules_dir)
+    )
     candidates = {c.track_id: c for c in session_candidates(library, str(params.get("source", "any")))}
     # Tracks of the plan that are no longer eligible (banned since, say) still need a row to be judged.
     tracks = {t.id: t for t in library.list_tracks(ids=[item.track_id for item in plan.items])}
@@ -224,8 +226,10 @@ def pin_and_rebuild(
     """
     plan = library.get_session(session_id)
     params = library.session_params(session_id)
-    arc = load_arc(settings.arcs_dir, plan.arc_name)
-    rules = load_sequence_rules(settings.rules_dir)
+    # Planned like `build_session`: whole tracks back to back, so every exported form keeps the length.
+    arc, rules = whole_tracks(
+        load_arc(settings.arcs_dir, plan.arc_name), load_sequence_rules(settings.rules_dir)
+    )
     source = str(params.get("source", "any"))
     pins = [Pin(int(p["track_id"]), p.get("phase")) for p in params.get("pinned", [])]
     pins = [p for p in pins if p.track_id != track_id] + [Pin(track_id, phase or None)]

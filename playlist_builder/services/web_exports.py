@@ -11,14 +11,18 @@ from playlist_builder.config import Settings
 from playlist_builder.db.library import Library
 from playlist_builder.errors import ExportError, InputError
 from playlist_builder.export.m3u import (
-    PlaylistEntry,
     absolute_location,
     encode_playlist,
     prefixed_location,
     render_playlist,
 )
 from playlist_builder.export.names import safe_name
-from playlist_builder.services.export import session_files
+from playlist_builder.services.export_files import (
+    check_back_to_back,
+    path_under_root,
+    playlist_entry,
+    session_files,
+)
 
 MAX_PREFIX_LENGTH = 500
 DEVICE_DEPTH = 2  # /media/USB and /run/media/<user>/USB: mount points sit one or two levels down
@@ -34,23 +38,25 @@ class PlaylistDownload:
     left_out: int
 
 
-def playlist_download(library: Library, session_id: int, *, prefix: str | None = None) -> PlaylistDownload:
+def playlist_download(
+    library: Library, settings: Settings, session_id: int, *, prefix: str | None = None
+) -> PlaylistDownload:
     """The session as M3U8 text: absolute paths as this computer sees them, or under `prefix`."""
     if prefix is not None and (len(prefix) > MAX_PREFIX_LENGTH or any(ord(c) < 32 for c in prefix)):
         raise InputError("the path prefix must be one line of at most 500 characters")
     files = session_files(library, session_id)
     if not files.playable:
         raise ExportError(f"session {session_id} has no local files to put in a playlist")
+    check_back_to_back(files, settings, "a playlist")
     entries = []
     for item, track in files.playable:
         assert track.path is not None
         location = (
-            prefixed_location(prefix, track.source_key)
+            prefixed_location(prefix, path_under_root(track))
             if prefix
             else absolute_location(os.path.abspath(track.path))
         )
-        duration = track.duration_s if track.duration_s else item.duration_s
-        entries.append(PlaylistEntry(location, duration, track.artist, track.title))
+        entries.append(playlist_entry(item, track, location))
     text = render_playlist(files.plan.name, entries)
     library.record_sync(session_id, "m3u", "download", details={"entries": len(entries), "prefix": prefix})
     name = safe_name(files.plan.name or f"Session {session_id}", ".m3u8")

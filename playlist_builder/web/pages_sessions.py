@@ -10,7 +10,8 @@ from starlette.routing import Route
 
 from playlist_builder.errors import InputError, NotFoundError
 from playlist_builder.export.sheet import render_html
-from playlist_builder.services.export import export_device, export_mix
+from playlist_builder.services.export_device import export_device
+from playlist_builder.services.export_mix import export_mix
 from playlist_builder.services.export_sheet import session_sheet
 from playlist_builder.services.progress import ProgressCallback
 from playlist_builder.services.session import SOURCES, build_session, list_arcs, list_sessions, show_session
@@ -158,7 +159,9 @@ def delete(ctx: Ctx) -> Response:
 
 def playlist(ctx: Ctx) -> Response:
     """The M3U8 as a download (rendered by export/m3u.py; nothing written on the server)."""
-    download = playlist_download(ctx.library, _session_id(ctx), prefix=ctx.field("prefix") or None)
+    download = playlist_download(
+        ctx.library, ctx.settings, _session_id(ctx), prefix=ctx.field("prefix") or None
+    )
     return Response(
         download.data,
         media_type="audio/x-mpegurl; charset=utf-8",

@@ -122,7 +122,9 @@ def test_surround_channels_weigh_more_and_lfe_not_at_all() -> None:
 
 
 def test_short_term_loudness_follows_the_level() -> None:
-    values = loudness.short_term_loudness(np.concatenate([stereo(sine(-30, 6)), stereo(sine(-20, 6))]), RATE)
+    meter = loudness.LoudnessMeter(RATE, 2)  # the meter the analyser and the mix use
+    meter.add(np.concatenate([stereo(sine(-30, 6)), stereo(sine(-20, 6))]))
+    values = meter.short_term()
     assert values[0] == pytest.approx(-30.0, abs=0.2)
     assert values[-1] == pytest.approx(-20.0, abs=0.2)
 

@@ -19,7 +19,7 @@ from playlist_builder.export import atomic, device
 from playlist_builder.export.ffmpeg import find_ffmpeg
 from playlist_builder.export.m3u import parse_playlist
 from playlist_builder.export.names import MAX_NAME_BYTES
-from playlist_builder.services.export import export_device
+from playlist_builder.services.export_device import export_device
 
 needs_ffmpeg = pytest.mark.skipif(find_ffmpeg() is None, reason="no ffmpeg (system or imageio-ffmpeg)")
 
@@ -56,9 +56,13 @@ def test_copy_makes_safe_names_inside_the_folder_and_a_playlist(
     assert names[2] == "03 A_B_C_ - line break.ogg"
     assert names[4] == "05 .. - .._.._.._escape.flac"
     assert all(len(n.encode()) <= MAX_NAME_BYTES for n in names)
+    assert result.sheet.name == "_Session_ CON_ - session sheet.html"
     assert all_files(card) == sorted(
-        [folder.name] + [f"{folder.name}/{n}" for n in [*names, result.playlist.name]]
+        [folder.name] + [f"{folder.name}/{n}" for n in [*names, result.playlist.name, result.sheet.name]]
     )
+    sheet = result.sheet.read_text(encoding="utf-8")
+    assert "played back to back (playlist, device copy, Spotify)" in sheet and str(folder) in sheet
+    assert "<script" not in sheet.lower() and "../Session: CON?" in sheet  # the name stays text
     for name, source in zip(names, made.paths, strict=True):
         assert source is not None and sha(folder / name) == sha(source)
     playlist = parse_playlist(result.playlist.read_text(encoding="utf-8"))

@@ -22,7 +22,7 @@ from playlist_builder.export.m3u import (
     render_playlist,
 )
 from playlist_builder.model import Source
-from playlist_builder.services.export import export_m3u
+from playlist_builder.services.export_m3u import export_m3u
 
 
 def test_render_has_header_extinf_and_lf_only() -> None:

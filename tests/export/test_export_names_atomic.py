@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,62 @@ def test_interrupt_and_writer_errors_clean_up(tmp_path: Path) -> None:
     assert os.listdir(tmp_path) == []
     with pytest.raises(ExportError, match="does not exist"):
         write_bytes_atomic(tmp_path / "nope" / "x.m3u8", b"")
+
+
+def _killed_writer_leaves_a_partial(target: Path) -> Path:
+    """Start a process writing `target` atomically, kill -9 it mid-write; returns the partial it left."""
+    script = (
+        "import sys, time\nfrom pathlib import Path\nfrom playlist_builder.export.atomic import atomic_open\n"
+        "with atomic_open(Path(sys.argv[1])) as handle:\n"
+        "    handle.write(b'x' * 65536)\n    print('writing', flush=True)\n    time.sleep(60)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script, str(target)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "writing"
+    finally:
+        process.kill()
+        process.wait()
+    partials = list(target.parent.glob(f".pb-{atomic.target_key(target)}-*.part"))
+    assert len(partials) == 1 and partials[0].stat().st_size == 65536
+    return partials[0]
+
+
+def test_the_next_write_of_a_target_removes_what_a_killed_write_left(tmp_path: Path) -> None:
+    target = tmp_path / "session.flac"
+    stale = _killed_writer_leaves_a_partial(target)
+    other = _killed_writer_leaves_a_partial(tmp_path / "other.m3u8")  # another export's leftover
+    running = atomic.temp_path_for(target).with_name(  # a write of the same file still under way
+        f"{atomic.TEMP_PREFIX}{atomic.target_key(target)}-{os.getppid()}-abc{atomic.TEMP_SUFFIX}"
+    )
+    running.write_bytes(b"busy")
+    unrelated = [tmp_path / "notes.txt", tmp_path / ".pb-notes", tmp_path / "x.part"]
+    for path in unrelated:
+        path.write_bytes(b"keep")
+    write_bytes_atomic(target, b"complete")
+    assert not stale.exists()
+    assert target.read_bytes() == b"complete"
+    assert other.exists() and running.exists() and all(p.read_bytes() == b"keep" for p in unrelated)
+    write_bytes_atomic(tmp_path / "other.m3u8", b"done")
+    assert not other.exists()
+
+
+def test_temp_names_stay_short_whatever_the_target(tmp_path: Path) -> None:
+    temp = atomic.temp_path_for(tmp_path / ("雨" * 80 + ".flac"))
+    assert temp.parent == tmp_path and len(temp.name.encode()) <= 48
+    assert temp.name.startswith(atomic.TEMP_PREFIX) and temp.name.endswith(atomic.TEMP_SUFFIX)
+
+
+def test_check_writable_names_the_real_problem(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_bytes(b"")
+    with pytest.raises(ExportError, match="is not a folder"):
+        atomic.check_writable(afile / "x.flac")
+    with pytest.raises(ExportError, match="does not exist"):
+        atomic.check_writable(tmp_path / "missing" / "x.flac")
+    with pytest.raises(ExportError, match="it is a folder"):
+        atomic.check_writable(tmp_path)
+    if Path("/proc/self").is_dir():
+        with pytest.raises(ExportError, match="does not accept new files"):
+            atomic.check_writable(Path("/proc/x.m3u8"))
+    atomic.check_writable(tmp_path / "fine.flac")
+    assert sorted(os.listdir(tmp_path)) == ["afile"]  # the probe leaves nothing behind

@@ -11,7 +11,8 @@ from export_fixtures import SessionMaker, TrackSpec
 from playlist_builder.config import Settings
 from playlist_builder.db.library import Library
 from playlist_builder.export.ffmpeg import find_ffmpeg
-from playlist_builder.services.export import export_device, export_m3u
+from playlist_builder.services.export_device import export_device
+from playlist_builder.services.export_m3u import export_m3u
 
 FFMPEG = find_ffmpeg()
 pytestmark = pytest.mark.skipif(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from dataclasses import replace
 
 import pytest
@@ -199,7 +200,7 @@ def test_short_deep_material_is_explained(iv_arc: Arc, seq_rules: SequenceRules)
     with pytest.raises(InfeasibleSessionError) as caught:
         plan_for(iv_arc, seq_rules, candidates=rich + deep)
     message = str(caught.value)
-    assert message.startswith("only 6 minutes of instrumental material fits the descend phase") or (
+    assert re.match(r"only 6:\d\d of instrumental material fits the descend phase", message) or (
         "fits the deep phase" in message
     )
     assert "needed; approve or add tracks, or choose another arc" in message
@@ -208,10 +209,10 @@ def test_short_deep_material_is_explained(iv_arc: Arc, seq_rules: SequenceRules)
 def test_too_little_material_overall(iv_arc: Arc, seq_rules: SequenceRules) -> None:
     with pytest.raises(
         InfeasibleSessionError,
-        match=r"^only \d+ minutes of instrumental material fits the [\w-]+ (phase|arc)",
+        match=r"^only \d+:\d\d of instrumental material fits the [\w-]+ (phase|arc)",
     ):
         plan_for(iv_arc, seq_rules, candidates=generate_candidates(8, seed=1))
-    with pytest.raises(InfeasibleSessionError, match="only 0 minutes"):
+    with pytest.raises(InfeasibleSessionError, match="only 0:00 of"):
         plan_for(iv_arc, seq_rules, candidates=[])
 
 
