@@ -6,11 +6,7 @@ from datetime import UTC, datetime
 
 import jinja2
 
-from playlist_builder.export.sheet import clock
-
-
-def _clock(seconds: float | None) -> str:
-    return "?" if seconds is None else clock(seconds)
+from playlist_builder.text import format_duration
 
 
 def _num(value: float | None, digits: int = 2) -> str:
@@ -25,12 +21,12 @@ def _when(moment: datetime | None) -> str:
 
 
 def _windows(windows: tuple[tuple[float, float], ...] | list[tuple[float, float]]) -> str:
-    return ", ".join(f"{clock(start)}–{clock(end)}" for start, end in windows)
+    return ", ".join(f"{format_duration(start)}–{format_duration(end)}" for start, end in windows)
 
 
 def install(env: jinja2.Environment) -> None:
     """Register the filters on an environment."""
-    env.filters["clock"] = _clock
+    env.filters["clock"] = format_duration
     env.filters["num"] = _num
     env.filters["when"] = _when
     env.filters["windows"] = _windows
