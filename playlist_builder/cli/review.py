@@ -84,7 +84,7 @@ def approve(app: AppContext, track_id: int, note: str | None) -> None:
     Example:
       playlist-builder review approve 12 --note "wordless choir, no text"
     """
-    decision = service.approve(app.library, track_id, note=note)
+    decision = service.approve(app.library, track_id, note=note, decided_by=service.local_author())
     _print_decision(decision, "approved as instrumental")
     banned = [d for d in service.decisions(app.library, track_id) if d.action.value == "ban"]
     if banned:
@@ -104,7 +104,9 @@ def ban(app: AppContext, track_id: int, note: str | None) -> None:
     Example:
       playlist-builder review ban 7 --note "spoken intro at 3:10"
     """
-    _print_decision(service.ban(app.library, track_id, note=note), "banned")
+    _print_decision(
+        service.ban(app.library, track_id, note=note, decided_by=service.local_author()), "banned"
+    )
     copies = service.copies_of(app.library, track_id)
     if copies:
         click.echo(f"Copies of the same audio are banned too: track {', '.join(map(str, copies))}.")
@@ -122,7 +124,9 @@ def set_category(app: AppContext, track_id: int, category: str, note: str | None
     Example:
       playlist-builder review set-category 12 minimal
     """
-    decision = service.set_category(app.library, track_id, Category(category), note=note)
+    decision = service.set_category(
+        app.library, track_id, Category(category), note=note, decided_by=service.local_author()
+    )
     _print_decision(decision, f"set to {category}")
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from playlist_builder.classify.evidence import REVIEW
 from playlist_builder.db.library import Library
 from playlist_builder.errors import InputError, NotFoundError
 from playlist_builder.model import Category, Classification, Evidence, Override, OverrideAction
+from playlist_builder.services import review
 
 # The app is one process: this lock makes "check the version, then record" one step for it.
 _DECIDE_LOCK = threading.Lock()
@@ -83,16 +84,8 @@ def decide(
             seen = _newest_id(expected_version)
             since = [d for d in state.decisions if (d.id or 0) > seen or d.undone_at is not None]
             raise StaleDecisionError(track_id, since, state.version)
-        decision = Override(
-            track_id=track_id,
-            action=action,
-            created_at=datetime.now(UTC),
-            category=category,
-            note=note.strip() if note and note.strip() else None,
-            decided_by=decided_by,
-        )
-        new_id = library.add_override(decision)
-    return replace(decision, id=new_id)
+        # The same road as the command line: a ban here also bans every copy of the same audio.
+        return review.record(library, track_id, action, category=category, note=note, decided_by=decided_by)
 
 
 def undo_decision(library: Library, decision_id: int) -> Override:

@@ -4,6 +4,7 @@ category, undo). Decisions always win over the classifier and are never overwrit
 
 from __future__ import annotations
 
+import getpass
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -80,6 +81,16 @@ def review_queue(library: Library) -> list[ReviewItem]:
     return queue
 
 
+def local_author() -> str:
+    """Who decides at this machine without an app account (the command line, or the loopback app with
+    no accounts): `local:<OS user>`, so every decision still names a person."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "user"
+    return f"local:{name}"[:64]
+
+
 def _decide(
     library: Library,
     track_id: int,
@@ -87,6 +98,7 @@ def _decide(
     *,
     category: Category | None = None,
     note: str | None = None,
+    decided_by: str | None = None,
 ) -> Override:
     library.require_track(track_id)
     decision = Override(
@@ -95,21 +107,26 @@ def _decide(
         created_at=datetime.now(UTC),
         category=category,
         note=note.strip() if note and note.strip() else None,
+        decided_by=decided_by,
     )
     new_id = library.add_override(decision)
     return replace(decision, id=new_id)
 
 
-def approve(library: Library, track_id: int, *, note: str | None = None) -> Override:
+def approve(
+    library: Library, track_id: int, *, note: str | None = None, decided_by: str | None = None
+) -> Override:
     """Record a clinician's approval: the track counts as instrumental from now on."""
-    return _decide(library, track_id, OverrideAction.APPROVE, note=note)
+    return _decide(library, track_id, OverrideAction.APPROVE, note=note, decided_by=decided_by)
 
 
-def ban(library: Library, track_id: int, *, note: str | None = None) -> Override:
+def ban(
+    library: Library, track_id: int, *, note: str | None = None, decided_by: str | None = None
+) -> Override:
     """Record a clinician's ban: the track never enters a session, and neither does any other copy of
     its audio in the library (same content fingerprint): the same recording must not play under
     another name. Each copy gets its own ban, which says where it came from."""
-    decision = _decide(library, track_id, OverrideAction.BAN, note=note)
+    decision = _decide(library, track_id, OverrideAction.BAN, note=note, decided_by=decided_by)
     for copy_id in library.same_audio_track_ids(track_id):
         if not library.track_states([copy_id])[copy_id].banned:
             _decide(
@@ -117,6 +134,7 @@ def ban(library: Library, track_id: int, *, note: str | None = None) -> Override
                 copy_id,
                 OverrideAction.BAN,
                 note=f"same audio as track {track_id}, which a clinician banned",
+                decided_by=decided_by,
             )
     return decision
 
@@ -126,9 +144,37 @@ def copies_of(library: Library, track_id: int) -> list[int]:
     return library.same_audio_track_ids(track_id)
 
 
-def set_category(library: Library, track_id: int, category: Category, *, note: str | None = None) -> Override:
+def set_category(
+    library: Library,
+    track_id: int,
+    category: Category,
+    *,
+    note: str | None = None,
+    decided_by: str | None = None,
+) -> Override:
     """Record a clinician's choice of category for a track."""
-    return _decide(library, track_id, OverrideAction.SET_CATEGORY, category=category, note=note)
+    return _decide(
+        library, track_id, OverrideAction.SET_CATEGORY, category=category, note=note, decided_by=decided_by
+    )
+
+
+def record(
+    library: Library,
+    track_id: int,
+    action: OverrideAction,
+    *,
+    category: Category | None = None,
+    note: str | None = None,
+    decided_by: str | None = None,
+) -> Override:
+    """Record one decision of any kind through the road its kind takes (a ban also bans copies)."""
+    if action is OverrideAction.APPROVE:
+        return approve(library, track_id, note=note, decided_by=decided_by)
+    if action is OverrideAction.BAN:
+        return ban(library, track_id, note=note, decided_by=decided_by)
+    if action is OverrideAction.SET_CATEGORY and category is not None:
+        return set_category(library, track_id, category, note=note, decided_by=decided_by)
+    return _decide(library, track_id, action, category=category, note=note, decided_by=decided_by)
 
 
 def undo(library: Library, decision_id: int) -> Override:

@@ -7,7 +7,6 @@ request must carry the session's CSRF token (a form field or the `X-CSRF-Token` 
 
 from __future__ import annotations
 
-import getpass
 import hmac
 import secrets
 import threading
@@ -15,6 +14,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from playlist_builder.services.review import local_author
 from playlist_builder.services.users import CLINICIAN, User
 
 SESSION_COOKIE = "pb_session"
@@ -34,11 +34,7 @@ MAX_FAILURES_PER_ADDRESS = 20
 
 def local_user() -> User:
     """The single local user on a loopback-only app without accounts (named after the OS account)."""
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):
-        name = "user"
-    return User(f"local:{name}"[:64], CLINICIAN)
+    return User(local_author(), CLINICIAN)
 
 
 @dataclass

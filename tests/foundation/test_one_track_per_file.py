@@ -148,3 +148,37 @@ def test_banning_a_track_bans_the_copies_of_its_audio(library: Library, corpus: 
     states = library.track_states()
     assert states[copy.id or 0].banned and states[brook.id or 0].banned
     assert sum(state.banned for state in states.values()) == 2  # the other files are untouched
+
+
+def test_a_ban_from_the_app_bans_the_copies_too_and_names_who_decided(
+    library: Library, corpus: Path, tmp_path: Path
+) -> None:
+    """The app and the command line record decisions through one road: a ban in the app is as
+    strict as `review ban`, and every decision names who made it."""
+    from playlist_builder.services.decisions import decide
+
+    elsewhere = tmp_path / "usb"
+    elsewhere.mkdir()
+    (elsewhere / "copy.flac").write_bytes((corpus / "nature" / "Brook.flac").read_bytes())
+    scan_paths(library, [str(corpus), str(elsewhere)])
+    brook = library.find_track_by_path(corpus / "nature" / "Brook.flac")
+    copy = library.find_track_by_path(elsewhere / "copy.flac")
+    assert brook is not None and copy is not None and brook.id is not None and copy.id is not None
+    decision = decide(
+        library, brook.id, OverrideAction.BAN, decided_by="amira", expected_version=None, note="speech"
+    )
+    assert decision.decided_by == "amira" and decision.id is not None
+    states = library.track_states()
+    assert states[copy.id].banned and states[brook.id].banned
+    [copy_ban] = library.overrides([copy.id])
+    assert copy_ban.decided_by == "amira"
+
+
+def test_the_command_line_records_who_decided(library: Library, corpus: Path, runner: CliRunner) -> None:
+    scan_paths(library, [str(corpus)])
+    track = library.find_track_by_path(corpus / "nature" / "Brook.flac")
+    assert track is not None and track.id is not None
+    result = runner.invoke(cli, ["review", "ban", str(track.id)])
+    assert result.exit_code == 0, result.output
+    [decision] = library.overrides([track.id])
+    assert decision.decided_by is not None and decision.decided_by.startswith("local:")
