@@ -6,7 +6,14 @@ import math
 from dataclasses import asdict, fields
 from typing import Any
 
-from playlist_builder.db.schema import ClassificationRow, OverrideRow, SessionRow, TrackRow, utcnow
+from playlist_builder.db.schema import (
+    ClassificationRow,
+    OverrideRow,
+    SessionItemRow,
+    SessionRow,
+    TrackRow,
+    utcnow,
+)
 from playlist_builder.model import (
     AmplitudeBeat,
     BinauralBeat,
@@ -196,6 +203,23 @@ def override_from_row(row: OverrideRow) -> Override:
         created_at=row.created_at,
         undone_at=row.undone_at,
         decided_by=row.decided_by,
+    )
+
+
+def session_item_row(item: PlanItem) -> SessionItemRow:
+    """A new row for one placed track (its session is set by the caller or the relationship)."""
+    return SessionItemRow(
+        position=item.position,
+        track_id=item.track_id,
+        phase=item.phase,
+        start_s=item.start_s,
+        duration_s=item.duration_s,
+        crossfade_in_s=item.crossfade_in_s,
+        crossfade_out_s=item.crossfade_out_s,
+        energy=item.energy,
+        category=item.category.value,
+        reason=item.reason,
+        costs=dict(item.costs),
     )
 
 

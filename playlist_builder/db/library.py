@@ -43,7 +43,6 @@ from playlist_builder.db.schema import (
     LookupRow,
     OverrideRow,
     RootRow,
-    SessionItemRow,
     SessionRow,
     SyncRow,
     TrackRow,
@@ -794,22 +793,7 @@ class Library:
             )
             if plan.created_at is not None:
                 row.created_at = plan.created_at
-            row.items = [
-                SessionItemRow(
-                    position=item.position,
-                    track_id=item.track_id,
-                    phase=item.phase,
-                    start_s=item.start_s,
-                    duration_s=item.duration_s,
-                    crossfade_in_s=item.crossfade_in_s,
-                    crossfade_out_s=item.crossfade_out_s,
-                    energy=item.energy,
-                    category=item.category.value,
-                    reason=item.reason,
-                    costs=dict(item.costs),
-                )
-                for item in plan.items
-            ]
+            row.items = [convert.session_item_row(item) for item in plan.items]
             s.add(row)
             s.flush()
             return row.id

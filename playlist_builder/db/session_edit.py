@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import delete, update
 
+from playlist_builder.db import convert
 from playlist_builder.db.library import Library
 from playlist_builder.db.schema import SessionItemRow, SessionRow
 from playlist_builder.errors import NotFoundError
@@ -35,19 +36,6 @@ def replace_session_plan(
         row.costs = dict(plan.costs)
         row.params = dict(params)
         for item in plan.items:
-            s.add(
-                SessionItemRow(
-                    session_id=session_id,
-                    position=item.position,
-                    track_id=item.track_id,
-                    phase=item.phase,
-                    start_s=item.start_s,
-                    duration_s=item.duration_s,
-                    crossfade_in_s=item.crossfade_in_s,
-                    crossfade_out_s=item.crossfade_out_s,
-                    energy=item.energy,
-                    category=item.category.value,
-                    reason=item.reason,
-                    costs=dict(item.costs),
-                )
-            )
+            item_row = convert.session_item_row(item)
+            item_row.session_id = session_id
+            s.add(item_row)
