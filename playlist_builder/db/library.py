@@ -60,6 +60,28 @@ from playlist_builder.model import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # two commands at once wait for each other instead of failing
+# Switching a new database to WAL needs a moment of exclusive access, and SQLite does not always wait
+# on the busy timeout for it: two commands starting together on a new database retry for this long.
+WAL_SWITCH_RETRY_S = 30.0
+WAL_SWITCH_PAUSE_S = 0.05
+
+
+def _use_wal(cursor: Any) -> None:
+    """Put the database in WAL mode (kept in the file, so usually already done: then nothing waits)."""
+    import sqlite3
+    import time
+
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + WAL_SWITCH_RETRY_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(WAL_SWITCH_PAUSE_S)
 
 
 CHUNK_SIZE = 500  # values per SQL IN list: well under SQLite's limit on bound parameters
@@ -147,8 +169,8 @@ def _enable_sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        _use_wal(cursor)
         # NORMAL is the documented safe setting under WAL: no corruption, fewer fsyncs per commit.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
