@@ -103,7 +103,7 @@ class FeaturesRow(Base):
 
     __tablename__ = "features"
     track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True)
-    analyzer_version: Mapped[str] = mapped_column(String(32))
+    analyzer_version: Mapped[str] = mapped_column(String(128))
     file_size: Mapped[int | None] = mapped_column(Integer)
     file_mtime: Mapped[float | None] = mapped_column(Float)
     energy: Mapped[float | None] = mapped_column(Float)

@@ -100,3 +100,16 @@ def test_evidence_keeps_its_detector_and_windows_through_json() -> None:
     assert evidence_from_json(stored) == heard
     legacy = {"source": "tags", "aspect": "lyrics", "claim": "vocal", "weight": 1.0, "detail": "x"}
     assert evidence_from_json(legacy).windows == ()
+
+
+def test_the_versions_stored_with_each_verdict_fit_their_columns() -> None:
+    """PostgreSQL refuses a string longer than its column (SQLite does not): the analyser and rules
+    versions written with every analysis and verdict must fit."""
+    from playlist_builder.audio.analyzer import ANALYZER_VERSION
+    from playlist_builder.classify.rules import load_rules
+    from playlist_builder.config import load_settings
+    from playlist_builder.db.schema import ClassificationRow, FeaturesRow
+
+    rules = load_rules(load_settings().rules_dir)
+    assert len(ANALYZER_VERSION) <= FeaturesRow.__table__.c.analyzer_version.type.length
+    assert len(rules.version) <= ClassificationRow.__table__.c.rules_version.type.length
