@@ -158,8 +158,8 @@ class VoiceRules:
     birdsong_nature_score: float = _weight_field()
     birdsong_calls: float = _weight_field()
     choir_tag_threshold: float = _weight_field()
-    ears: tuple[EarRules, ...] = ()
-    choir_tags: tuple[str, ...] = ()
+    ears: tuple[EarRules, ...]
+    choir_tags: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -190,8 +190,8 @@ class AudioRules:
     busy_onsets_per_s: float = _number_field(0.0, 50.0)
     busy_weight: float = _weight_field()
     silent_lufs: float = _number_field(-200.0, 0.0)
-    tag_rules: tuple[TagRule, ...] = ()
-    drum_tags: tuple[str, ...] = ()
+    tag_rules: tuple[TagRule, ...]
+    drum_tags: tuple[str, ...]
 
 
 @dataclass(frozen=True)
