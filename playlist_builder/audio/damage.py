@@ -107,7 +107,8 @@ class DamageWatch:
                     first = int(np.argmax(bad.any(axis=1)))
                     self._first_non_finite = (self.frames + first) / self.sample_rate
                 block = np.where(bad, np.float32(0.0), block)
-        if self._clicks_wanted:
+                self._context = None  # the zeros put in their place are no clicks: look past them
+        if self._clicks_wanted and self._first_non_finite is None:
             self._look_for_clicks(block)
         self.frames += block.shape[0]
 
@@ -378,12 +379,12 @@ def _lame_header(head: bytes, start: int) -> tuple[int, int, int, bool] | None:
     music_bytes = int.from_bytes(tag[28:32], "big")
     music_crc = int.from_bytes(tag[32:34], "big")
     tag_crc = int.from_bytes(tag[34:36], "big")
-    # The tag's CRC covers the header frame's first 190 bytes as they were before it was written
-    # (the field lies inside them when the side information is short, MPEG-2 and mono)
-    covered = bytearray(head[start : start + 190])
+    # The tag's CRC covers the header frame up to the CRC itself (LAME), or its first 190 bytes with
+    # the CRC's place zeroed (ffmpeg; the same bytes when the side information is MPEG-1 stereo's)
     field = lame + 34 - start
-    covered[field : field + 2] = b"\0\0"[: max(0, min(2, 190 - field))]
-    tag_ok = crc16_arc(bytes(covered[:190])) == tag_crc
+    covered = bytearray(head[start : start + max(190, field + 2)])
+    covered[field : field + 2] = b"\0\0"
+    tag_ok = tag_crc in (crc16_arc(bytes(covered[:field])), crc16_arc(bytes(covered[:190])))
     return frame_bytes, music_bytes, music_crc, tag_ok
 
 
