@@ -122,7 +122,7 @@ def _with_damage(features: Features, info: decode.AudioInfo) -> Features:
     problems, decoded_s = damage.watch_whole_file(info.path, info)
     # the frames that decode from start to end: the decodable length (the sampled windows and the
     # tail probe can skip a stretch that does not decode)
-    duration = round(min(features.duration_s, decoded_s), 3) if decoded_s > 0 else features.duration_s
+    duration = round(decoded_s, 3) if decoded_s > 0 else features.duration_s
     return replace(features, duration_s=duration, audio_format=info.format, decode_problems=problems)
 
 

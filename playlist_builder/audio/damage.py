@@ -169,37 +169,62 @@ def find_clicks(block: np.ndarray, bits: int | None) -> list[tuple[int, float]]:
     if block.shape[0] < 5:
         return []
     residual = block[1:-1] - 0.5 * (block[:-2] + block[2:])  # residual[i] belongs to frame i + 1
-    centre = residual[1:-1]  # frames 2 .. n-3, each with both neighbours' residuals
-    strong = np.abs(centre) >= CLICK_FLOOR
-    if not strong.any():
+    width = residual.shape[1]
+    strong = np.flatnonzero(np.abs(residual[1:-1]) >= CLICK_FLOOR)  # flat indices into frames 2 .. n-3
+    if strong.size == 0:
         return []
+    at, channels = strong // width + 1, strong % width  # the candidate's own place in `residual`
+    centre = residual[at, channels]
     squared = centre * centre
-    before, after = -residual[:-2] * centre, -residual[2:] * centre  # neighbour share x centre^2
-    impulse = strong
-    for product in (before, after):
+    impulse = np.ones(at.size, dtype=bool)
+    for neighbour in (residual[at - 1, channels], residual[at + 1, channels]):
+        product = -neighbour * centre  # the neighbour's share of the centre, times centre^2
         impulse &= (product >= CLICK_NEIGHBOUR_LOW * squared) & (product <= CLICK_NEIGHBOUR_HIGH * squared)
+    if not impulse.any():
+        return []
+    at, channels, sizes = at[impulse], channels[impulse], np.abs(centre[impulse]).astype(np.float64)
+    rms = _rms_around(residual, at, channels)
+    loud = sizes >= LOUD_CLICK if bits is not None else np.zeros(sizes.size, dtype=bool)
+    standing = sizes >= np.where(loud, CLICK_RATIO, QUIET_CLICK_RATIO) * rms
     found: list[tuple[int, float]] = []
-    for index, channel in np.argwhere(impulse):
-        frame = int(index) + 2
-        size = float(abs(centre[index, channel]))
-        rms, largest = _surroundings(residual[:, channel], frame - 1)
-        loud = bits is not None and size >= LOUD_CLICK
-        ratio, isolation = (CLICK_RATIO, CLICK_ISOLATION) if loud else (QUIET_CLICK_RATIO, QUIET_ISOLATION)
-        if size < ratio * rms or size < isolation * largest:
+    for place, channel, size, level, is_loud in zip(
+        at[standing], channels[standing], sizes[standing], rms[standing], loud[standing], strict=True
+    ):
+        largest = _largest_around(residual[:, channel], int(place))
+        if size < (CLICK_ISOLATION if is_loud else QUIET_ISOLATION) * largest:
             continue
-        if bits is None or _one_bit_away(block, frame, channel, bits, rms):
-            found.append((frame, size))
+        frame = int(place) + 1
+        if bits is None or _one_bit_away(block, frame, int(channel), bits, float(level)):
+            found.append((frame, float(size)))
     return found
 
 
-def _surroundings(residual: np.ndarray, index: int) -> tuple[float, float]:
-    """RMS and largest absolute residual within CLICK_CONTEXT samples of `index`, leaving out the
-    impulse (index ± 1)."""
+_SEGMENT = 64  # the RMS around a candidate is summed from segments of this many residuals
+
+
+def _rms_around(residual: np.ndarray, at: np.ndarray, channels: np.ndarray) -> np.ndarray:
+    """RMS residual of the whole segments within about CLICK_CONTEXT of each candidate, leaving out
+    the impulse (its residual and its neighbours')."""
+    frames, width = residual.shape
+    count = -(-frames // _SEGMENT)
+    sums = np.add.reduceat(np.square(residual), np.arange(0, frames, _SEGMENT), axis=0)
+    segments = np.zeros((count + 1, width))
+    np.cumsum(sums, axis=0, dtype=np.float64, out=segments[1:])
+    first = np.maximum((at - CLICK_CONTEXT) // _SEGMENT, 0)
+    last = np.minimum((at + CLICK_CONTEXT) // _SEGMENT + 1, count)
+    own = sum(np.square(residual[at + shift, channels], dtype=np.float64) for shift in (-1, 0, 1))
+    energy = segments[last, channels] - segments[first, channels] - own
+    span = np.minimum(last * _SEGMENT, frames) - first * _SEGMENT - 3
+    return np.sqrt(np.maximum(energy, 0.0) / np.maximum(span, 1))
+
+
+def _largest_around(residual: np.ndarray, index: int) -> float:
+    """The largest absolute residual within CLICK_CONTEXT samples of `index`, leaving out the impulse
+    (index ± 1)."""
     low, high = max(0, index - CLICK_CONTEXT), min(residual.size, index + CLICK_CONTEXT + 1)
-    around = np.concatenate([residual[low : max(low, index - 1)], residual[index + 2 : high]])
-    if around.size == 0:
-        return 0.0, 0.0
-    return float(np.sqrt(np.mean(np.square(around, dtype=np.float64)))), float(np.abs(around).max())
+    before = np.abs(residual[low : max(low, index - 1)])
+    after = np.abs(residual[index + 2 : high])
+    return float(max(before.max(initial=0.0), after.max(initial=0.0)))
 
 
 def _one_bit_away(block: np.ndarray, frame: int, channel: int, bits: int, level: float) -> bool:
@@ -224,6 +249,7 @@ def _one_bit_away(block: np.ndarray, frame: int, channel: int, bits: int, level:
 # TEMPORARY: until the analyser decodes every file whole, once, block by block (then each block goes to
 # `DamageWatch.add` in that loop), the watch gets its own decoding pass over the whole file.
 WHOLE_FILE_LIMIT_S = 24 * 3600.0  # how far to read a file whose length is unknown
+SHORT_CHECK_S = 0.001  # decoding this much short of the stated length asks ffmpeg for a second opinion
 
 
 def watch_whole_file(path: str, info: AudioInfo) -> tuple[tuple[AudioProblem, ...], float]:
@@ -231,13 +257,19 @@ def watch_whole_file(path: str, info: AudioInfo) -> tuple[tuple[AudioProblem, ..
     (its container's checks included) and the seconds that decoded.
 
     When libsndfile stops on an error (it says neither where nor what, beyond the block it was
-    reading), ffmpeg decodes the file again to place and name every error it meets."""
+    reading), ffmpeg decodes the file again to place and name every error it meets. When libsndfile
+    quietly returns fewer frames than the file states, ffmpeg decodes it again too: it names the
+    errors behind a loss, and it decodes the whole of some healthy Ogg Vorbis files whose last tenth of
+    a second libsndfile drops (its count is then the file's)."""
     watch = DamageWatch(info.sample_rate, info.format)
     stopped = _feed(watch, path, info.decoder, info.duration_s)
-    if stopped and info.decoder == decode.SOUNDFILE:
-        placed = DamageWatch(info.sample_rate, info.format)
-        if not _feed(placed, path, decode.FFMPEG, info.duration_s) and placed.has_decoder_errors:
-            watch = placed
+    short = info.duration_s is not None and watch.seconds < info.duration_s - SHORT_CHECK_S
+    if info.decoder == decode.SOUNDFILE and (stopped or short):
+        second = DamageWatch(info.sample_rate, info.format)
+        if not _feed(second, path, decode.FFMPEG, info.duration_s) and (
+            second.has_decoder_errors or (short and not stopped and second.frames > watch.frames)
+        ):
+            watch = second
     return watch.result() + container_problems(path, info.format), watch.seconds
 
 
