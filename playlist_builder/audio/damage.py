@@ -14,6 +14,9 @@ What is looked for, and why it is damage rather than music:
   Band-limited music cannot do that (it would need energy at the Nyquist frequency in one sample and
   none beside it): steps, transients and noise all spread over several samples. A flip in a low bit
   moves a sample by less than CLICK_FLOOR and is not heard; it is not counted.
+  Limits: a synthetic one-sample impulse in digital silence is indistinguishable from a flipped bit
+  (no instrument or microphone makes one), and a flipped bit that moves a sample by less than the
+  music's own sample-to-sample roughness is not found (nor heard).
 - non-finite samples (NaN, infinity) in a float file: no player can play them.
 - an MP3 whose audio no longer matches its encoder's checksum, or that ends before the byte count its
   LAME header records; an Ogg stream without its end-of-stream page (cut short at a page boundary,
