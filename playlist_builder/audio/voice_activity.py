@@ -138,9 +138,11 @@ class WholeTrackListener:
         starts = list(range(0, body, step))
         if final and len(starts) > 1 and body - starts[-1] < MIN_WINDOW_S * MODEL_SAMPLE_RATE:
             starts.pop()
-        bounds = list(zip(starts, [*starts[1:], body], strict=True)) if final else [
-            (start, min(start + step, body)) for start in starts
-        ]
+        bounds = (
+            list(zip(starts, [*starts[1:], body], strict=True))
+            if final
+            else [(start, min(start + step, body)) for start in starts]
+        )
         offset_s = self._done_frames / self._rate
         self.windows.extend(
             window_scores(probabilities, start, stop, offset_s) for start, stop in bounds if stop > start

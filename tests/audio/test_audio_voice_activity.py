@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -31,7 +33,7 @@ def test_windows_cover_the_whole_track_whatever_the_blocks(rate: int) -> None:
     samples = np.zeros(round(seconds * rate), dtype=np.float32)
     windows = listen(samples, rate, block=12_345, duration_s=seconds)
     assert windows[0].start_s == 0.0 and windows[-1].end_s == pytest.approx(seconds, abs=0.01)
-    assert all(a.end_s == pytest.approx(b.start_s, abs=0.001) for a, b in zip(windows, windows[1:]))
+    assert all(a.end_s == pytest.approx(b.start_s, abs=0.001) for a, b in itertools.pairwise(windows))
     assert windows[-1].end_s - windows[-1].start_s == pytest.approx(3.5, abs=0.01)
     assert len(windows) == 67
 
