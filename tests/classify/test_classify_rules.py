@@ -168,7 +168,7 @@ def test_patterns_that_backtrack_badly_are_refused(tmp_path: Path, pattern: str)
     assert "`lyrics.markers[2].patterns[0]`" in message and "backtrack" in message
 
 
-SUSTAINED = '{ score = "voice_s80", min = 0.1, windows = 2, within_s = 30.0 }'
+SUSTAINED = '{ score = "speech_s80", min = 0.1, windows = 2, within_s = 30.0 }'
 
 
 def test_a_sustained_test_takes_a_share_or_a_count_not_both(tmp_path: Path) -> None:
