@@ -140,6 +140,11 @@ def _analyse(source: decode.AudioSource, model: Ears) -> Features:
     for start_s, window in windows.finish():
         _sampled_window(measured, model, window, rate, whole_track, start_s)
     if not measured.plan:
+        if measured.frames_read and stated:
+            raise decode.DecodeError(
+                f"{info.path}: only {measured.frames_read / rate:.1f} s of the {stated:.1f} s its header "
+                "states decode (a truncated or damaged file)"
+            )
         raise decode.DecodeError(f"{info.path}: no audio could be decoded")
     measured.ears.extend(listener.finish())
     return _features(measured, info, measured.frames_read / rate)

@@ -167,3 +167,17 @@ def test_decodable_length_of_a_file_cut_just_before_its_end(tmp_path: Path, voca
     with decode.open_audio(path) as source:
         assert source.info.duration_s == pytest.approx(300.0)
     assert 290.0 < analyze_file(path, vocal_model).duration_s < 299.9
+
+
+def test_a_file_that_ends_before_its_first_sampled_window_says_how_much_decodes(
+    tmp_path: Path, vocal_model: VocalModel
+) -> None:
+    # A 5-minute FLAC cut to 5 % of its bytes: its first sampled window (at 30 s) is never reached.
+    rate = 8000
+    path = write(
+        tmp_path / "stub.flac", pink_noise(rate * 300, seed=9, amplitude=0.3).astype(np.float32), rate=rate
+    )
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * 0.05)])
+    with pytest.raises(AudioError, match=r"only \d+\.\d s of the 300\.0 s its header states decode"):
+        analyze_file(path, vocal_model)
