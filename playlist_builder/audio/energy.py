@@ -8,7 +8,7 @@ energy = 0.35·loudness + 0.25·density + 0.20·brightness + 0.20·pace, where e
 Every part is a clipped, non-decreasing function of its input and the weights are positive, so the
 score never falls when a track gets louder, denser, brighter or faster (or its pulse clearer).
 The weights put loudness first because it is what a listener notices first between two tracks.
-Changing any number here changes stored results: bump ANALYZER_VERSION in audio/analyzer.py.
+Changing any number here changes stored results: bump FEATURES_VERSION in audio/version.py.
 """
 
 from __future__ import annotations

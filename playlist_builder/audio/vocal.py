@@ -17,12 +17,14 @@ import numpy as np
 from scipy import fft as scipy_fft
 from scipy import signal
 
+from playlist_builder.audio.version import VOCAL_MODEL_PATH
+from playlist_builder.audio.version import VOCAL_MODEL_VERSION as VOCAL_MODEL_VERSION  # re-exported
 from playlist_builder.errors import AudioError
 from playlist_builder.model import EarWindow
 
-# Bump when the model file, the preprocessing or the probability rule changes: stored results are redone.
-VOCAL_MODEL_VERSION = "musicnn-mtt-onnx-1"
-MODEL_PATH = Path(__file__).resolve().parent / "models" / "musicnn_mtt.onnx"
+# Bump VOCAL_MODEL_VERSION (in audio/version.py) when the model file, the preprocessing or the
+# probability rule changes: stored results are redone.
+MODEL_PATH = VOCAL_MODEL_PATH
 
 # The model's input, fixed by its training (musicnn's configuration.py and the checkpoint's config.json).
 MODEL_SAMPLE_RATE = 16_000

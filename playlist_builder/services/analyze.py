@@ -21,6 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
+from playlist_builder.audio.version import ANALYZER_VERSION, VOCAL_MODEL_PATH
 from playlist_builder.config import Settings
 from playlist_builder.db.library import AnalysisState, Library
 from playlist_builder.errors import AudioError, InputError, NotFoundError
@@ -80,9 +81,7 @@ def _file_facts(path: str) -> tuple[int | None, float | None]:
 
 
 def analyzer_version() -> str:
-    """The version stamped on stored features (imported on use: it brings in the audio stack)."""
-    from playlist_builder.audio.analyzer import ANALYZER_VERSION
-
+    """The version stamped on stored features (from audio/version.py: the analyser is never imported here)."""
     return ANALYZER_VERSION
 
 
@@ -191,10 +190,8 @@ Result = tuple[_Job, Features | None, str | None]
 
 def _check_model_file() -> None:
     """AudioError now, in the parent, when the shipped vocal model is missing (instead of per file)."""
-    from playlist_builder.audio.vocal import MODEL_PATH
-
-    if not MODEL_PATH.is_file():
-        raise AudioError(f"vocal model file missing: {MODEL_PATH} (reinstall playlist-builder)")
+    if not VOCAL_MODEL_PATH.is_file():
+        raise AudioError(f"vocal model file missing: {VOCAL_MODEL_PATH} (reinstall playlist-builder)")
 
 
 def _run_in_process(work: list[_Job]) -> Iterator[Result]:

