@@ -247,36 +247,26 @@ def _one_bit_away(block: np.ndarray, frame: int, channel: int, bits: int, level:
     return False
 
 
-# --- the whole file, decoded once for the watch ---------------------------------------------------------
+# --- what only the whole file can say ---------------------------------------------------------------
 
-# TEMPORARY: until the analyser decodes every file whole, once, block by block (then each block goes to
-# `DamageWatch.add` in that loop), the watch gets its own decoding pass over the whole file.
-WHOLE_FILE_LIMIT_S = 24 * 3600.0  # how far to read a file whose length is unknown
 SHORT_CHECK_S = 0.001  # decoding this much short of the stated length asks ffmpeg for a second opinion
+WHOLE_FILE_LIMIT_S = 24 * 3600.0  # how far the second opinion reads a file whose length is unknown
 
 
-def watch_whole_file(path: str, info: AudioInfo) -> tuple[tuple[AudioProblem, ...], float]:
-    """Decode all of `path` with the decoder `info` names, watching for damage: the problems found
-    (its container's checks included) and the seconds that decoded."""
-    watch = DamageWatch(info.sample_rate, info.format)
-    stopped = _feed(watch, path, info.decoder, info.duration_s)
-    return conclude(watch, info, stopped=stopped)
-
-
-def conclude(watch: DamageWatch, info: AudioInfo, *, stopped: bool) -> tuple[tuple[AudioProblem, ...], float]:
+def conclude(watch: DamageWatch, info: AudioInfo) -> tuple[tuple[AudioProblem, ...], float]:
     """The problems a watch fed the whole file found, plus the container's checks, and the seconds
-    that decoded; `stopped` when decoding ended on an error.
+    that decoded.
 
-    When libsndfile stops on an error (it says neither where nor what, beyond the block it was
-    reading), ffmpeg decodes the file again to place and name every error it meets. When libsndfile
-    quietly returns fewer frames than the file states, ffmpeg decodes it again too: it names the
-    errors behind a loss, and it decodes the whole of some healthy Ogg Vorbis files whose last tenth of
-    a second libsndfile drops (its count is then the file's)."""
+    When libsndfile quietly returns fewer frames than the file states, ffmpeg decodes it again: it
+    names the errors behind a loss (an Ogg page failing its checksum), and it decodes the whole of some
+    healthy Ogg Vorbis files whose last tenth of a second libsndfile drops (its count is then the
+    file's). (When libsndfile stops on an error, the analyser decodes the file with ffmpeg instead,
+    whose error reports place and name the damage.)"""
     short = info.duration_s is not None and watch.seconds < info.duration_s - SHORT_CHECK_S
-    if info.decoder == decode.SOUNDFILE and (stopped or short):
+    if info.decoder == decode.SOUNDFILE and short:
         second = DamageWatch(info.sample_rate, info.format)
         if not _feed(second, info.path, decode.FFMPEG, info.duration_s) and (
-            second.has_decoder_errors or (short and not stopped and second.frames > watch.frames)
+            second.has_decoder_errors or second.frames > watch.frames
         ):
             watch = second
     return watch.result() + container_problems(info.path, info.format), watch.seconds

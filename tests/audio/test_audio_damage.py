@@ -12,6 +12,8 @@ import pytest
 import soundfile as sf
 
 from playlist_builder.audio import damage, decode
+from playlist_builder.audio.analyzer import analyze_file
+from playlist_builder.audio.vocal import VocalModel
 from playlist_builder.model import AudioProblem, ProblemKind
 
 RATE = 44_100
@@ -25,10 +27,10 @@ def music(seconds: float, rate: int = RATE, seed: int = 0) -> np.ndarray:
     return (np.stack([chord, chord * 0.9], axis=1) + noise).astype(np.float32)
 
 
-def watch(path: Path) -> tuple[tuple[AudioProblem, ...], float]:
-    with decode.open_audio(path) as source:
-        info = source.info
-    return damage.watch_whole_file(str(path), info)
+def watch(path: Path, vocal_model: VocalModel) -> tuple[tuple[AudioProblem, ...], float]:
+    """What the analyser found wrong with a file, and the seconds that decode."""
+    features = analyze_file(path, vocal_model)
+    return features.decode_problems, features.duration_s
 
 
 def kinds(problems: tuple[AudioProblem, ...]) -> set[str]:
@@ -41,75 +43,81 @@ def flip(path: Path, offset: int, bit: int) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_healthy_files_of_every_format_show_no_damage(tmp_path: Path) -> None:
+def test_healthy_files_of_every_format_show_no_damage(tmp_path: Path, vocal_model: VocalModel) -> None:
     audio = music(3.0)
     for name, subtype in (("a.wav", "PCM_16"), ("b.wav", "PCM_24"), ("c.wav", "FLOAT"), ("d.flac", "PCM_16")):
         sf.write(tmp_path / name, audio, RATE, subtype=subtype)
-        assert watch(tmp_path / name) == ((), pytest.approx(3.0)), name
+        assert watch(tmp_path / name, vocal_model) == ((), pytest.approx(3.0)), name
     sf.write(tmp_path / "e.ogg", audio, RATE, subtype="VORBIS")
     sf.write(tmp_path / "f.mp3", audio, RATE, format="MP3", subtype="MPEG_LAYER_III")
     for name in ("e.ogg", "f.mp3"):
-        problems, seconds = watch(tmp_path / name)
+        problems, seconds = watch(tmp_path / name, vocal_model)
         assert problems == () and seconds == pytest.approx(3.0, abs=0.01), name
 
 
-def test_a_flac_frame_that_fails_its_checksum_is_a_decoder_error_where_it_is(tmp_path: Path) -> None:
+def test_a_flac_frame_that_fails_its_checksum_is_a_decoder_error_where_it_is(
+    tmp_path: Path, vocal_model: VocalModel
+) -> None:
     path = tmp_path / "pad.flac"
     sf.write(path, music(4.0), RATE, subtype="PCM_16")
     size = path.stat().st_size
     flip(path, int(size * 0.6), 3)  # inside a frame about 60 % of the way through
-    problems, _ = watch(path)
+    problems, _ = watch(path, vocal_model)
     (error,) = [p for p in problems if p.kind == ProblemKind.DECODER_ERROR]
     assert error.start_s is not None and 1.6 < error.start_s < 3.2
     assert "CRC" in error.detail or "flac" in error.detail.lower()
 
 
-def test_an_ogg_page_that_fails_its_checksum_loses_its_audio(tmp_path: Path) -> None:
+def test_an_ogg_page_that_fails_its_checksum_loses_its_audio(tmp_path: Path, vocal_model: VocalModel) -> None:
     path = tmp_path / "pad.ogg"
     sf.write(path, music(6.0), RATE, subtype="VORBIS")
     flip(path, int(path.stat().st_size * 0.5), 5)
-    problems, seconds = watch(path)
+    problems, seconds = watch(path, vocal_model)
     # the decoder drops the broken page (and what depends on it): fewer samples decode than the
     # stream states, which the damage rule's exact tolerance (a few ms) does not forgive
     assert seconds < 6.0 - 0.02 or ProblemKind.DECODER_ERROR in kinds(problems)
 
 
-def test_an_ogg_cut_at_a_page_boundary_lacks_its_end_of_stream_page(tmp_path: Path) -> None:
+def test_an_ogg_cut_at_a_page_boundary_lacks_its_end_of_stream_page(
+    tmp_path: Path, vocal_model: VocalModel
+) -> None:
     path = tmp_path / "pad.ogg"
     sf.write(path, music(6.0), RATE, subtype="VORBIS")
     data = path.read_bytes()
     last_page = data.rfind(b"OggS")
     path.write_bytes(data[:last_page])  # every page left is whole and valid: only the end is missing
-    problems, _ = watch(path)
+    problems, _ = watch(path, vocal_model)
     assert ProblemKind.CUT_SHORT in kinds(problems)
     assert damage.ogg_problems(tmp_path / "pad.ogg")[0].detail.startswith("the Ogg stream stops")
 
 
-def test_a_flipped_high_bit_in_a_wav_is_a_click_at_its_time(tmp_path: Path) -> None:
+def test_a_flipped_high_bit_in_a_wav_is_a_click_at_its_time(tmp_path: Path, vocal_model: VocalModel) -> None:
     path = tmp_path / "pad.wav"
     sf.write(path, music(3.0), RATE, subtype="PCM_16")
     frame = round(1.75 * RATE)
     flip(path, 44 + frame * 4 + 1, 6)  # left channel, high byte, bit 14 of the sample: a jump of 0.5
-    problems, _ = watch(path)
+    problems, _ = watch(path, vocal_model)
     (clicks,) = problems
     assert clicks.kind == ProblemKind.CLICKS and clicks.count == 1
     assert clicks.start_s == pytest.approx(1.75, abs=0.001) and clicks.peak_s == clicks.start_s
 
 
-def test_a_flipped_low_bit_in_a_wav_is_not_damage(tmp_path: Path) -> None:
+def test_a_flipped_low_bit_in_a_wav_is_not_damage(tmp_path: Path, vocal_model: VocalModel) -> None:
     path = tmp_path / "pad.wav"
     sf.write(path, music(3.0), RATE, subtype="PCM_16")
     flip(path, 44 + round(1.2 * RATE) * 4, 4)  # low byte: the sample moves by 16 / 32768 (-66 dBFS)
-    assert watch(path) == ((), pytest.approx(3.0))
+    assert watch(path, vocal_model) == ((), pytest.approx(3.0))
 
 
-def test_nan_and_infinity_in_a_float_wav_are_damage_where_they_start(tmp_path: Path) -> None:
+def test_nan_and_infinity_in_a_float_wav_are_damage_where_they_start(
+    tmp_path: Path, vocal_model: VocalModel
+) -> None:
     audio = music(3.0)
     audio[round(2.5 * RATE) : round(2.5 * RATE) + 10, 1] = np.nan
     audio[round(2.6 * RATE), 0] = np.inf
     path = tmp_path / "float.wav"
     sf.write(path, audio, RATE, subtype="FLOAT")
-    (problem,) = watch(path)[0]
+    (problem,) = watch(path, vocal_model)[0]
     assert problem.kind == ProblemKind.NON_FINITE and problem.count == 11
     assert problem.start_s == pytest.approx(2.5, abs=0.001)
 
