@@ -2,18 +2,20 @@
 
 A `DamageWatch` is fed every decoded block of a file in order (`add`, the raw float32 block before any
 cleaning) and every error the decoder reports (`decoder_error`); `result()` gives the problems found,
-each with where it starts, so a clinician can listen there. `container_problems` checks what only the
-file's bytes can tell: an MP3's own checksum over its audio (the LAME header written by LAME and
-ffmpeg), and whether an Ogg stream reaches its end-of-stream page.
+each with where it starts, so a clinician can listen there. `conclude` adds what only the whole file
+can tell (`container_problems`: an MP3's own checksum over its audio, in the LAME header written by
+LAME and ffmpeg; whether an Ogg stream reaches its end-of-stream page) and asks ffmpeg for a second
+opinion on a file libsndfile decodes short.
 
 What is looked for, and why it is damage rather than music:
 - decoder errors: a FLAC frame or an Ogg page failing its checksum, an MP3 frame that cannot be read.
   The decoder conceals or skips the bad part; the file plays with a gap or a burst of noise there.
 - clicks: PCM (WAV, AIFF) has no checksum, and a flipped high bit in a sample is an isolated impulse:
-  one sample far off the line through its neighbours, while the neighbours agree with each other.
-  Band-limited music cannot do that (it would need energy at the Nyquist frequency in one sample and
-  none beside it): steps, transients and noise all spread over several samples. A flip in a low bit
-  moves a sample by less than CLICK_FLOOR and is not heard; it is not counted.
+  one sample far off the line through its neighbours, while the neighbours agree with each other,
+  and one bit away from fitting that line. Music rarely makes an impulse that stands out so far (it
+  would need energy at the Nyquist frequency in one sample and none beside it: steps, transients and
+  noise spread over several samples), and where it comes close it lacks the bit error's signature.
+  A flip in a low bit moves a sample by less than CLICK_FLOOR and is not heard; it is not counted.
   Limits: a synthetic one-sample impulse in digital silence is indistinguishable from a flipped bit
   (no instrument or microphone makes one), and a flipped bit that moves a sample by less than the
   music's own sample-to-sample roughness is not found (nor heard).
@@ -36,12 +38,6 @@ from playlist_builder.audio import decode
 from playlist_builder.audio.decode import AudioInfo
 from playlist_builder.errors import AudioError
 from playlist_builder.model import AudioProblem, ProblemKind
-
-KIND_DECODER_ERROR = ProblemKind.DECODER_ERROR.value
-KIND_CLICKS = ProblemKind.CLICKS.value
-KIND_NON_FINITE = ProblemKind.NON_FINITE.value
-KIND_CHECKSUM = ProblemKind.CHECKSUM.value
-KIND_CUT_SHORT = ProblemKind.CUT_SHORT.value
 
 # Click detector (uncompressed PCM only: every other format carries checksums its decoder checks).
 # A candidate is an isolated one-sample impulse: its residual e (its distance from the mean of its two
@@ -146,14 +142,16 @@ class DamageWatch:
         if self._decoder_errors:
             errors = sorted(self._decoder_errors)
             problems.append(
-                AudioProblem(KIND_DECODER_ERROR, round(errors[0][0], 3), len(errors), detail=errors[0][1])
+                AudioProblem(
+                    ProblemKind.DECODER_ERROR, round(errors[0][0], 3), len(errors), detail=errors[0][1]
+                )
             )
         if self._clicks:
             first = min(self._clicks)
             peak = max(self._clicks, key=lambda frame: self._clicks[frame])
             problems.append(
                 AudioProblem(
-                    KIND_CLICKS,
+                    ProblemKind.CLICKS,
                     round(first / self.sample_rate, 3),
                     len(self._clicks),
                     peak_s=round(peak / self.sample_rate, 3),
@@ -162,7 +160,7 @@ class DamageWatch:
             )
         if self._non_finite:
             start = round(self._first_non_finite or 0.0, 3)
-            problems.append(AudioProblem(KIND_NON_FINITE, start, self._non_finite))
+            problems.append(AudioProblem(ProblemKind.NON_FINITE, start, self._non_finite))
         return tuple(problems)
 
 
@@ -327,14 +325,18 @@ def mp3_problems(path: str | os.PathLike[str]) -> tuple[AudioProblem, ...]:
         start, info = found
         frame_bytes, music_bytes, music_crc, tag_ok = info
         if not tag_ok:
-            return (AudioProblem(KIND_CHECKSUM, None, detail="the MP3's LAME header fails its own checksum"),)
+            return (
+                AudioProblem(
+                    ProblemKind.CHECKSUM, None, detail="the MP3's LAME header fails its own checksum"
+                ),
+            )
         size = os.fstat(handle.fileno()).st_size
         if music_bytes <= frame_bytes:
             return ()  # no audio length recorded
         missing = start + music_bytes - size
         if missing > 0:
             detail = f"the file ends {missing:,} bytes before the end of the audio its LAME header records"
-            return (AudioProblem(KIND_CUT_SHORT, None, detail=detail),)
+            return (AudioProblem(ProblemKind.CUT_SHORT, None, detail=detail),)
         if _mp3gain_edited(handle, head, size):
             return ()  # MP3Gain rewrote every frame's gain without updating the checksum
         handle.seek(start + frame_bytes)
@@ -348,7 +350,7 @@ def mp3_problems(path: str | os.PathLike[str]) -> tuple[AudioProblem, ...]:
             remaining -= len(chunk)
     if crc != music_crc:
         detail = "the MP3's audio does not match the checksum its encoder wrote (somewhere in the file)"
-        return (AudioProblem(KIND_CHECKSUM, None, detail=detail),)
+        return (AudioProblem(ProblemKind.CHECKSUM, None, detail=detail),)
     return ()
 
 
@@ -507,7 +509,7 @@ def ogg_problems(path: str | os.PathLike[str]) -> tuple[AudioProblem, ...]:
             if header_type & 0x04:
                 return ()
             detail = "the Ogg stream stops without its end-of-stream page"
-            return (AudioProblem(KIND_CUT_SHORT, None, detail=detail),)
+            return (AudioProblem(ProblemKind.CUT_SHORT, None, detail=detail),)
         found = tail.rfind(b"OggS", 0, found)
     return ()  # no whole page in the tail: decoding tells how much plays
 
