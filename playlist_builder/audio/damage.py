@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import os
+import zlib
 from functools import cache
 from typing import BinaryIO
 
@@ -47,7 +48,8 @@ from playlist_builder.model import AudioProblem, ProblemKind
 # it stands out from everything within CLICK_CONTEXT samples either side (the impulse left out): |e| is
 # at least CLICK_RATIO times their RMS residual and CLICK_ISOLATION times their largest; and, for
 # integer PCM, when it carries a bit error's signature: toggling one of the sample's bits (one worth at
-# least CLICK_FLOOR) puts it back within FLIP_FIT RMS residuals of the line through its neighbours.
+# least CLICK_FLOOR) puts it back within FLIP_FIT RMS residuals of the line through its neighbours
+# (the original sample was off that line by its own residual, within 3 RMS 99.7 % of the time).
 # A click under LOUD_CLICK (-20 dBFS) must stand out far more (QUIET_CLICK_RATIO, QUIET_ISOLATION):
 # in a quiet passage a flipped bit does, while music with sharp samples (8 kHz speech, rain, plucked
 # strings) makes small impulse-shaped samples that only stand out a little. On the shared corpus of
@@ -63,7 +65,7 @@ CLICK_RATIO = 6.0
 CLICK_ISOLATION = 2.0
 QUIET_CLICK_RATIO = 30.0
 QUIET_ISOLATION = 4.0
-FLIP_FIT = 2.0
+FLIP_FIT = 3.0
 # Integer sample formats whose float32 decode is exact (so a sample's bits can be read back).
 PCM_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24}
 FLOAT_PCM = ("FLOAT", "DOUBLE", "PCM_32")
@@ -267,7 +269,7 @@ def conclude(watch: DamageWatch, info: AudioInfo) -> tuple[tuple[AudioProblem, .
             second.has_decoder_errors or second.frames > watch.frames
         ):
             watch = second
-    return watch.result() + container_problems(info.path, info.format), watch.seconds
+    return watch.result() + container_problems(info.path, info.format, info.sample_rate), watch.seconds
 
 
 def _feed(watch: DamageWatch, path: str, decoder: str, duration_s: float | None) -> bool:
@@ -291,14 +293,16 @@ def _feed(watch: DamageWatch, path: str, decoder: str, duration_s: float | None)
     return False
 
 
-def container_problems(path: str | os.PathLike[str], audio_format: str) -> tuple[AudioProblem, ...]:
+def container_problems(
+    path: str | os.PathLike[str], audio_format: str, sample_rate: int = 0
+) -> tuple[AudioProblem, ...]:
     """What the file's bytes say about damage, for the formats that carry such checks (MP3, Ogg)."""
     lowered = audio_format.lower()
     try:
         if "mp3" in lowered or "mpeg_layer_iii" in lowered:
             return mp3_problems(path)
-        if lowered.startswith("ogg") or lowered in ("vorbis", "opus"):
-            return ogg_problems(path)
+        if lowered.startswith("ogg"):
+            return ogg_problems(path, OPUS_GRANULE_RATE if "opus" in lowered else sample_rate)
     except OSError:
         return ()  # unreadable now: decoding will have said so
     return ()
@@ -473,57 +477,85 @@ def _crc16_shift_tables() -> tuple[list[int], list[int]]:
     return values[:256], values[256:]
 
 
-# --- Ogg: the stream's end-of-stream page -------------------------------------------------------------
+# --- Ogg: every page's checksum, and the stream's end-of-stream page -----------------------------------
 
-_OGG_CRC_TABLE: list[int] = []
-for _byte in range(256):
-    _value = _byte << 24
-    for _ in range(8):
-        _value = (
-            ((_value << 1) ^ 0x04C11DB7) & 0xFFFFFFFF if _value & 0x80000000 else (_value << 1) & 0xFFFFFFFF
-        )
-    _OGG_CRC_TABLE.append(_value)
+# The Ogg page checksum is CRC-32 (polynomial 0x04C11DB7) unreflected, with no initial value and no
+# final xor; zlib's crc32 is the same polynomial reflected, with both. Reversing the bits of every byte
+# and of the result turns one into the other, and zlib runs at C speed.
+_BIT_REVERSED = bytes(int(f"{value:08b}"[::-1], 2) for value in range(256))
+OGG_SCAN_MAX_BYTES = 1 << 30  # larger files get only the end-of-stream check (a bounded read)
+OPUS_GRANULE_RATE = 48_000  # an Opus stream counts its granule positions at 48 kHz, whatever it plays at
 
 
-def _ogg_crc(page: bytes) -> int:
-    """The Ogg page checksum (CRC-32, polynomial 0x04C11DB7, not reflected), its own field zeroed."""
-    crc = 0
-    table = _OGG_CRC_TABLE
-    data = page[:22] + b"\0\0\0\0" + page[26:]
-    for byte in data:
-        crc = ((crc << 8) & 0xFFFFFFFF) ^ table[((crc >> 24) ^ byte) & 0xFF]
-    return crc
+def ogg_page_crc(page: bytes) -> int:
+    """The Ogg checksum of a whole page (its own checksum field counted as zeros)."""
+    data = (page[:22] + b"\0\0\0\0" + page[26:]).translate(_BIT_REVERSED)
+    raw = zlib.crc32(data) ^ zlib.crc32(bytes(len(data)))  # without zlib's initial value and final xor
+    return int(f"{raw:032b}"[::-1], 2)
 
 
-def ogg_problems(path: str | os.PathLike[str]) -> tuple[AudioProblem, ...]:
-    """An Ogg file whose last whole page does not end its stream: the file was cut short."""
+def ogg_problems(path: str | os.PathLike[str], granule_rate: int = 0) -> tuple[AudioProblem, ...]:
+    """Ogg pages failing their checksum (where: the granule position before the first, at
+    `granule_rate`), bytes between pages, and a stream that stops without its end-of-stream page."""
     with open(path, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
-        handle.seek(max(0, size - OGG_TAIL_BYTES))
-        tail = handle.read()
+        if size > OGG_SCAN_MAX_BYTES:
+            handle.seek(size - OGG_TAIL_BYTES)
+            return _ogg_end_problems(handle.read())
+        data = handle.read()
+    bad = 0
+    first_bad_s: float | None = None
+    granule = 0  # the last good page's granule position: the audio decoded before a bad page
+    position = 0
+    last_header_type: int | None = None
+    while position < len(data):
+        page = _ogg_page_at(data, position)
+        if page is None or ogg_page_crc(page) != int.from_bytes(page[22:26], "little"):
+            found = data.find(b"OggS", position + 1)
+            if page is None and found < 0:
+                break  # bytes after the last page: a tag appended by a tagger, or a page cut off
+            bad += 1
+            if first_bad_s is None:
+                first_bad_s = granule / granule_rate if granule_rate else 0.0
+            if found < 0:
+                break
+            position = found
+            continue
+        page_granule = int.from_bytes(page[6:14], "little", signed=True)
+        if page_granule > 0:
+            granule = page_granule
+        last_header_type = page[5]
+        position += len(page)
+    problems = []
+    if bad:
+        where = "an Ogg page fails its checksum" if bad == 1 else f"{bad} Ogg pages fail their checksum"
+        problems.append(AudioProblem(ProblemKind.CHECKSUM, round(first_bad_s or 0.0, 3), bad, detail=where))
+    if last_header_type is not None and not last_header_type & 0x04:
+        detail = "the Ogg stream stops without its end-of-stream page"
+        problems.append(AudioProblem(ProblemKind.CUT_SHORT, None, detail=detail))
+    return tuple(problems)
+
+
+def _ogg_end_problems(tail: bytes) -> tuple[AudioProblem, ...]:
+    """From the file's last bytes: whether its last whole page ends the stream."""
     found = tail.rfind(b"OggS")
     while found >= 0:
-        page = _ogg_page(tail, found)
-        if page is not None:
-            header_type = page[5]
-            if header_type & 0x04:
+        page = _ogg_page_at(tail, found)
+        if page is not None and ogg_page_crc(page) == int.from_bytes(page[22:26], "little"):
+            if page[5] & 0x04:
                 return ()
             detail = "the Ogg stream stops without its end-of-stream page"
             return (AudioProblem(ProblemKind.CUT_SHORT, None, detail=detail),)
         found = tail.rfind(b"OggS", 0, found)
-    return ()  # no whole page in the tail: decoding tells how much plays
+    return ()
 
 
-def _ogg_page(data: bytes, start: int) -> bytes | None:
-    """The whole, checksum-valid Ogg page starting at `start`, or None."""
-    if len(data) < start + 27 or data[start + 4] != 0:
+def _ogg_page_at(data: bytes, start: int) -> bytes | None:
+    """The whole Ogg page starting at `start` (its checksum unchecked), or None."""
+    if data[start : start + 4] != b"OggS" or len(data) < start + 27 or data[start + 4] != 0:
         return None
     segments = data[start + 26]
-    body = sum(data[start + 27 : start + 27 + segments])
-    end = start + 27 + segments + body
-    if end > len(data) or len(data) < start + 27 + segments:
+    if len(data) < start + 27 + segments:
         return None
-    page = data[start:end]
-    if _ogg_crc(page) != int.from_bytes(page[22:26], "little"):
-        return None
-    return page
+    end = start + 27 + segments + sum(data[start + 27 : start + 27 + segments])
+    return data[start:end] if end <= len(data) else None

@@ -109,6 +109,8 @@ def problem_reason(problem: AudioProblem) -> str:
         return f"{problem.count} {samples} that are not numbers (NaN or infinity) from {at}"
     if problem.kind == ProblemKind.CUT_SHORT:
         return f"cut short: {problem.detail}"
+    if problem.kind == ProblemKind.CHECKSUM and at:
+        return f"{problem.detail}, the first at {at}"
     where = f" at {at}" if at else ""
     return f"{problem.kind}{where}: {problem.detail}" if problem.detail else f"{problem.kind}{where}"
 

@@ -68,14 +68,32 @@ def test_a_flac_frame_that_fails_its_checksum_is_a_decoder_error_where_it_is(
     assert "CRC" in error.detail or "flac" in error.detail.lower()
 
 
-def test_an_ogg_page_that_fails_its_checksum_loses_its_audio(tmp_path: Path, vocal_model: VocalModel) -> None:
+def test_an_ogg_page_that_fails_its_checksum_is_found_where_it_is(
+    tmp_path: Path, vocal_model: VocalModel
+) -> None:
     path = tmp_path / "pad.ogg"
     sf.write(path, music(6.0), RATE, subtype="VORBIS")
     flip(path, int(path.stat().st_size * 0.5), 5)
-    problems, seconds = watch(path, vocal_model)
-    # the decoder drops the broken page (and what depends on it): fewer samples decode than the
-    # stream states, which the damage rule's exact tolerance (a few ms) does not forgive
-    assert seconds < 6.0 - 0.02 or ProblemKind.DECODER_ERROR in kinds(problems)
+    problems, _ = watch(path, vocal_model)
+    (checksum,) = [p for p in problems if p.kind == ProblemKind.CHECKSUM]
+    assert checksum.detail == "an Ogg page fails its checksum"
+    assert checksum.start_s is not None and 1.5 < checksum.start_s < 4.0  # the audio before the page
+
+
+def test_the_ogg_checksum_matches_the_one_ogg_writers_compute(tmp_path: Path) -> None:
+    sf.write(tmp_path / "pad.ogg", music(3.0), RATE, subtype="VORBIS")
+    data = (tmp_path / "pad.ogg").read_bytes()
+    pages = 0
+    position = 0
+    while position < len(data):
+        page = damage._ogg_page_at(data, position)
+        assert page is not None
+        assert damage.ogg_page_crc(page) == int.from_bytes(page[22:26], "little")
+        position += len(page)
+        pages += 1
+    assert pages > 3
+    (tmp_path / "tagged.ogg").write_bytes(data + b"TAG" + b"\0" * 125)  # an ID3v1 tag appended
+    assert damage.ogg_problems(tmp_path / "tagged.ogg", RATE) == ()
 
 
 def test_an_ogg_cut_at_a_page_boundary_lacks_its_end_of_stream_page(
