@@ -143,7 +143,7 @@ def _analyse(source: decode.AudioSource, model: Ears, audio_format: str | None =
         if measured.frames_read == 0 or info.decoder == decode.SOUNDFILE:
             raise  # nothing decodes (or another decoder may read further): not a partial result
         # the last decoder stops part-way: what came before is the file's audio, and it falls short
-        watch.decoder_error(error.reason, error.at_s)
+        watch.decoder_error(error.reason, watch.seconds)  # where decoding stopped
     for at_s, message in source.errors:  # errors the decoder reported and got past
         watch.decoder_error(message, at_s)
     for start_s, window in windows.finish():

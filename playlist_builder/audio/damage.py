@@ -92,7 +92,7 @@ class DamageWatch:
             self._bits is not None or subtype in FLOAT_PCM
         )
         self._context: np.ndarray | None = None  # the end of the previous block
-        self._decoder_errors: list[tuple[float, str]] = []
+        self._decoder_errors: list[tuple[float | None, str]] = []
         self._clicks: dict[int, float] = {}  # frame -> size
         self._non_finite = 0
         self._first_non_finite: float | None = None
@@ -125,9 +125,9 @@ class DamageWatch:
             self._clicks[offset + index] = max(size, self._clicks.get(offset + index, 0.0))
         self._context = joined[-(2 * CLICK_CONTEXT + 4) :]
 
-    def decoder_error(self, message: str, at_s: float | None = None) -> None:
-        """Record an error the decoder reported, at `at_s` or else where decoding has got to."""
-        self._decoder_errors.append((self.frames / self.sample_rate if at_s is None else at_s, message))
+    def decoder_error(self, message: str, at_s: float | None) -> None:
+        """Record an error the decoder reported, at `at_s` seconds (None: it did not say where)."""
+        self._decoder_errors.append((at_s, message))
 
     @property
     def has_decoder_errors(self) -> bool:
@@ -143,12 +143,11 @@ class DamageWatch:
         """The problems found, one per kind, each with where it first occurs."""
         problems = []
         if self._decoder_errors:
-            errors = sorted(self._decoder_errors)
-            problems.append(
-                AudioProblem(
-                    ProblemKind.DECODER_ERROR, round(errors[0][0], 3), len(errors), detail=errors[0][1]
-                )
-            )
+            placed = sorted((at_s, message) for at_s, message in self._decoder_errors if at_s is not None)
+            first_s, message = placed[0] if placed else (None, self._decoder_errors[0][1])
+            start = None if first_s is None else round(first_s, 3)
+            count = len(self._decoder_errors)
+            problems.append(AudioProblem(ProblemKind.DECODER_ERROR, start, count, detail=message))
         if self._clicks:
             first = min(self._clicks)
             peak = max(self._clicks, key=lambda frame: self._clicks[frame])
@@ -286,7 +285,7 @@ def _feed(watch: DamageWatch, path: str, decoder: str, duration_s: float | None)
             for block in source.read_window(0.0, length):
                 watch.add(block)
         except decode.DecodeError as error:
-            watch.decoder_error(error.reason, error.at_s)
+            watch.decoder_error(error.reason, watch.seconds)  # where decoding stopped
             return True
         finally:
             for at_s, message in source.errors:

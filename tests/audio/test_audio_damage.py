@@ -182,11 +182,15 @@ def test_clicks_are_not_looked_for_in_compressed_formats() -> None:
 def test_decoder_errors_keep_their_positions_and_count() -> None:
     watcher = damage.DamageWatch(RATE)
     watcher.add(np.zeros((RATE, 2), np.float32))
+    watcher.decoder_error("CRC mismatch!", None)  # ffmpeg does not say where
     watcher.decoder_error("CRC error at PTS 70000", 70_000 / RATE)
-    watcher.decoder_error("frame lost")  # no position of its own: where decoding has got to
+    watcher.decoder_error("frame lost", 0.5)
     (problem,) = watcher.result()
-    assert problem.kind == ProblemKind.DECODER_ERROR and problem.count == 2
-    assert problem.start_s == pytest.approx(1.0) and problem.detail == "frame lost"
+    assert problem.kind == ProblemKind.DECODER_ERROR and problem.count == 3
+    assert problem.start_s == pytest.approx(0.5) and problem.detail == "frame lost"
+    unplaced = damage.DamageWatch(RATE)
+    unplaced.decoder_error("CRC mismatch!", None)
+    assert unplaced.result()[0].start_s is None
 
 
 def test_ffmpeg_error_lines_are_parsed_with_positions() -> None:

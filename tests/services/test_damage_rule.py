@@ -152,6 +152,11 @@ def test_every_reason_says_what_and_where() -> None:
     assert problem_reason(AudioProblem(ProblemKind.CLICKS, 12.0, 3, 12.4, "the largest -6 dBFS")) == (
         "3 clicks from 0:12.0, the largest at 0:12.4 (-6 dBFS)"
     )
+    assert problem_reason(AudioProblem(ProblemKind.DECODER_ERROR, None, 4, detail="CRC mismatch!")) == (
+        "decoder error (CRC mismatch!), 4 in all"
+    )
     assert problem_reason(AudioProblem(ProblemKind.CHECKSUM, None, detail="fails")) == "checksum: fails"
+    ogg = AudioProblem(ProblemKind.CHECKSUM, 2.4, 1, detail="an Ogg page fails its checksum")
+    assert problem_reason(ogg) == "an Ogg page fails its checksum, the first at 0:02.4"
     assert problem_reason(AudioProblem(ProblemKind.CUT_SHORT, None, detail="no end")) == "cut short: no end"
     assert not math.isnan(RULES.exact_length_tolerance_s)
