@@ -37,6 +37,7 @@ from playlist_builder.db.query import (
     track_state_columns,
     track_state_from_row,
 )
+from playlist_builder.db.reader import SQLITE_BUSY_TIMEOUT_MS
 from playlist_builder.db.schema import (
     ClassificationRow,
     FeaturesRow,
@@ -59,7 +60,6 @@ from playlist_builder.model import (
     Track,
 )
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000  # two commands at once wait for each other instead of failing
 # Switching a new database to WAL needs a moment of exclusive access, and SQLite does not always wait
 # on the busy timeout for it: two commands starting together on a new database retry for this long.
 WAL_SWITCH_RETRY_S = 30.0
