@@ -2,17 +2,18 @@
 
 Shared by the benchmarks here. Each run is one process started from scratch; its wall time comes from
 the clock, its CPU time and peak memory from the kernel's own accounting (`os.wait4`: the peak is the
-largest single process of the command's tree, workers included). Commands are run in turn after a
+largest single process of the command's tree, workers included), taken by a small launcher process
+so that the benchmark's own memory never shows in a command's peak. Commands are run in turn after a
 warm-up, so a comparison holds while a shared machine's speed drifts; figures are medians, and a
 ratio is the median of the per-pair ratios.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import statistics
 import subprocess
-import time
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,16 +28,37 @@ class Run:
     exit_code: int
 
 
+# Each command is started by a small launcher process, not by the benchmark itself. Linux gives a child
+# started with vfork and exec (as `subprocess` starts it) the peak memory of the process it was started
+# from as its own starting peak: a command started from a benchmark that had once held 1.3 GB (music
+# synthesised in numpy, a library built in memory) reported a 1,355 MB peak it never had. The launcher
+# is a fresh interpreter of about 10 MB, which is the floor of every peak figure.
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+process = subprocess.Popen(
+    sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+)
+_pid, status, usage = os.wait4(process.pid, 0)
+wall = time.perf_counter() - started
+code = os.waitstatus_to_exitcode(status)
+print(json.dumps([wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code]))
+"""
+
+
 def run_once(command: Sequence[str], *, env: dict[str, str] | None = None) -> Run:
-    """Run `command` once (output discarded) and measure it."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        list(command), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, stdin=subprocess.DEVNULL
+    """Run `command` once through the launcher (output discarded) and measure it."""
+    launched = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        check=True,
+        text=True,
     )
-    _pid, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, process.returncode)
+    wall, cpu, peak, code = json.loads(launched.stdout)
+    return Run(wall, cpu, peak, code)
 
 
 def alternate(
