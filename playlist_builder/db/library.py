@@ -38,6 +38,7 @@ from playlist_builder.db.query import (
     track_state_from_row,
 )
 from playlist_builder.db.reader import SQLITE_BUSY_TIMEOUT_MS
+from playlist_builder.db.reader import normalise_db_url as normalise_db_url  # re-exported
 from playlist_builder.db.schema import (
     ClassificationRow,
     FeaturesRow,
@@ -151,16 +152,6 @@ class SyncRecord:
     snapshot: str | None
     details: dict[str, Any]
     created_at: datetime
-
-
-def normalise_db_url(url: str) -> str:
-    """A plain file path becomes a SQLite URL; PostgreSQL URLs without a driver get psycopg 3."""
-    if "://" not in url and url.strip():
-        return f"sqlite:///{Path(url).expanduser().absolute()}"
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
 
 
 def _enable_sqlite_pragmas(engine: Engine) -> None:

@@ -23,6 +23,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -60,8 +61,19 @@ def _json(value: Any) -> Any:
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {"BOOLEAN": _boolean, "DATETIME": _datetime, "JSON": _json}
 
 
+def normalise_db_url(url: str) -> str:
+    """A plain file path becomes a SQLite URL; PostgreSQL URLs without a driver get psycopg 3."""
+    if "://" not in url and url.strip():
+        return f"sqlite:///{Path(url).expanduser().absolute()}"
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
 def sqlite_path(url: str) -> str | None:
-    """The file of a plain `sqlite:///PATH` URL (None for any other URL, an in-memory database included)."""
+    """The file of a plain `sqlite:///PATH` URL or path (None for any other URL, or an in-memory one)."""
+    url = normalise_db_url(url)
     if not url.startswith(SQLITE_URL_PREFIX) or "?" in url:
         return None
     path = url.removeprefix(SQLITE_URL_PREFIX)

@@ -172,3 +172,20 @@ def test_quick_listings_never_import_sqlalchemy(tmp_path: Path) -> None:
         line = [ln for ln in result.stderr.splitlines() if ln.startswith("LOADED ")][-1]
         loaded = set(json.loads(line.removeprefix("LOADED ")))
         assert not loaded & {"sqlalchemy", "alembic", "numpy", "scipy"}, args
+
+
+@pytest.mark.parametrize("folder", ["plain", "Bibliothèque #2 (50%)"])
+def test_a_current_library_is_read_by_url_or_by_plain_path(tmp_path: Path, folder: str) -> None:
+    """Plain paths (as `--db` accepts them) and names with spaces, `#`, `%` and accents open too."""
+    path = tmp_path / folder / "library.sqlite3"
+    path.parent.mkdir()
+    library = Library.open(f"sqlite:///{path}")
+    library.add_root(str(tmp_path / "Musik"))
+    library.close()
+    for url in (f"sqlite:///{path}", str(path)):
+        reader = open_reader(url)
+        assert reader is not None, url
+        try:
+            assert reader.roots() == [(1, str(tmp_path / "Musik"))]
+        finally:
+            reader.close()
