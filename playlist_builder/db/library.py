@@ -440,11 +440,11 @@ class Library:
                     new_rows.append(values)
             s.flush()
             if new_rows:
-                # One executemany with RETURNING instead of an ORM flush per row: scans stay fast.
-                stmt = insert(TrackRow).returning(
-                    TrackRow.identity, TrackRow.id, sort_by_parameter_order=True
-                )
-                for identity, new_id in s.execute(stmt, new_rows):
+                # One Core executemany with RETURNING on the session's connection, instead of an ORM
+                # flush per row or the ORM's bulk-insert layer: a first scan stays near mutagen's speed.
+                table = TrackRow.__table__
+                stmt = insert(table).returning(table.c.identity, table.c.id)
+                for identity, new_id in s.connection().execute(stmt, new_rows):
                     ids[identity] = new_id
             return [ids[identity] for identity in identities]
 
