@@ -1,8 +1,11 @@
-"""Analyse one audio file into `Features`: decode its sampled windows and run every measurement on them.
+"""Analyse one audio file into `Features`: decode it whole, once, and run every measurement on the way.
 
-Memory stays bounded whatever the file's length: only one window (≤ WINDOW_S, or a whole short track)
-is held at a time, folded to at most two channels; loudness is metered on every channel as blocks
-arrive. Time is bounded too: a long file costs as much as its MAX_WINDOWS windows.
+The file is read from start to end in blocks, in order. Every block passes the whole-track measurements:
+its frames are counted (the decodable length: damaged files are found), and the voice-activity ear hears
+it (a voice anywhere in a track is heard, not only in sampled windows). The costlier measurements
+(spectra, nature, beats, the musicnn tags, loudness) run on the sampling plan's windows as they pass.
+Memory stays bounded whatever the file's length: one block, one sampled window (<= WINDOW_S, or a
+whole short track) and one voice-activity segment are held at a time, folded to at most two channels.
 """
 
 from __future__ import annotations
@@ -27,7 +30,11 @@ from playlist_builder.audio.vocal import (
     load_vocal_model,
     to_model_rate,
 )
-from playlist_builder.audio.voice_activity import VoiceActivityModel, load_voice_activity_model
+from playlist_builder.audio.voice_activity import (
+    VoiceActivityModel,
+    WholeTrackListener,
+    load_voice_activity_model,
+)
 from playlist_builder.errors import AudioError
 from playlist_builder.model import EarWindow, Features
 
@@ -45,11 +52,11 @@ VOCAL_WINDOW_S = 15.0
 # the piece before it.
 VOCAL_CHUNK_S = 3.0
 VOCAL_MIN_CHUNK_S = 1.5
-# The decodable length is found cheaply: the last TAIL_PROBE_S seconds the header promises are read
-# (reading runs on to wherever the audio really ends, at most TAIL_OVERRUN_S further). Only when that
-# tail does not decode (a truncated or crafted file) is the whole file decoded and its frames counted.
-TAIL_PROBE_S = 2.0
-TAIL_OVERRUN_S = 30.0
+# A file is read this far past the length its header states (a header may understate it); reading
+# stops wherever the audio really ends.
+READ_OVERRUN_S = 30.0
+# A file whose header states no length is read to its end (at most this far: 115 days).
+READ_ALL_S = 1e7
 
 
 @dataclass
@@ -107,72 +114,97 @@ def analyze_file(path: str | os.PathLike[str], vocal_model: VocalModel | Ears | 
 
 
 def _analyse(source: decode.AudioSource, model: Ears) -> Features:
-    """Read the sampling plan's windows from an open source and measure them."""
-    info = source.info
-    measured = _Measurements(meter=LoudnessMeter(info.sample_rate, info.channels))
-    plan = decode.sampling_plan(info.duration_s)
-    whole_track = len(plan) == 1
-    for start_s, length_s in plan:
-        window = _read_window(source, measured.meter, start_s, length_s)
-        if window.shape[0] == 0:
-            if info.duration_s is None:
-                break  # a file of unknown length has ended
-            continue
-        measured.frames_read += window.shape[0]
-        measured.plan.append((round(start_s, 3), round(window.shape[0] / info.sample_rate, 3)))
-        _measure_window(measured, window, info.sample_rate, model, whole_track, start_s)
-    if not measured.plan:
-        raise decode.DecodeError(f"{info.path}: no audio could be decoded")
-    if whole_track or info.duration_s is None:  # every frame there is has been read already
-        duration = measured.frames_read / info.sample_rate
-    else:
-        duration = decodable_seconds(source)
-    return _features(measured, info, duration)
-
-
-def decodable_seconds(source: decode.AudioSource) -> float:
-    """How many seconds of a source actually decode (the header's length is only a claim).
-
-    The tail the header promises is read first; when it decodes, the audio ends where reading stops.
-    Otherwise the file is decoded from the start and its frames counted, up to where decoding fails.
-    """
+    """Decode a whole source once, in order, measuring every block and the sampled windows it holds."""
     info = source.info
     rate = info.sample_rate
-    stated = info.duration_s or 0.0
-    tail_start = max(0.0, stated - TAIL_PROBE_S)
-    tail = _count_frames(source, tail_start, TAIL_PROBE_S + TAIL_OVERRUN_S)
-    if tail > 0 and tail_start + tail / rate >= stated - TAIL_PROBE_S / 2:
-        return tail_start + tail / rate
-    # a failed seek can leave a decoder unusable: count on a freshly opened copy of the file
-    with decode.open_audio(info.path, decoders=(info.decoder,)) as fresh:
-        return _count_frames(fresh, 0.0, stated + TAIL_OVERRUN_S) / rate
-
-
-def _count_frames(source: decode.AudioSource, start_s: float, length_s: float) -> int:
-    """Frames that decode in a window, stopping quietly where decoding fails."""
-    frames = 0
+    measured = _Measurements(meter=LoudnessMeter(rate, info.channels))
+    plan = decode.sampling_plan(info.duration_s)
+    whole_track = len(plan) == 1
+    windows = _WindowCollector(plan, rate)
+    listener = WholeTrackListener(model.voice_activity, rate, info.duration_s)
+    stated = info.duration_s
+    # a file of unknown length is read to its end: its blocks stream through, memory stays bounded
+    length_s = READ_ALL_S if stated is None else stated + READ_OVERRUN_S
     try:
-        for block in source.read_window(start_s, length_s):
-            frames += block.shape[0]
-    except AudioError:
-        pass
-    return frames
+        for block in source.read_window(0.0, length_s):
+            if not np.isfinite(block.sum()):  # damaged float files can hold NaN or inf: heard as silence
+                block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
+            measured.frames_read += block.shape[0]
+            listener.add(_mono(to_stereo(block)))
+            for start_s, window in windows.add(block):
+                _sampled_window(measured, model, window, rate, whole_track, start_s)
+    except decode.DecodeError:
+        if measured.frames_read == 0 or info.decoder == decode.SOUNDFILE:
+            raise  # nothing decodes (or another decoder may read further): not a partial result
+        # the last decoder stops part-way: what came before is the file's audio, and it falls short
+    for start_s, window in windows.finish():
+        _sampled_window(measured, model, window, rate, whole_track, start_s)
+    if not measured.plan:
+        if measured.frames_read and stated:
+            raise decode.DecodeError(
+                f"{info.path}: only {measured.frames_read / rate:.1f} s of the {stated:.1f} s its header "
+                "states decode (a truncated or damaged file)"
+            )
+        raise decode.DecodeError(f"{info.path}: no audio could be decoded")
+    measured.ears.extend(listener.finish())
+    return _features(measured, info, measured.frames_read / rate)
 
 
-def _read_window(
-    source: decode.AudioSource, meter: LoudnessMeter, start_s: float, length_s: float
-) -> np.ndarray:
-    """One window as (frames, 1 or 2) float32, metering every channel's loudness on the way."""
-    meter.new_segment()
-    blocks = []
-    for block in source.read_window(start_s, length_s):
-        if not np.isfinite(block.sum()):  # damaged float files can hold NaN or inf: treat as silence
-            block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
-        meter.add(block)
-        blocks.append(to_stereo(block))
-    if not blocks:
-        return np.zeros((0, 1), dtype=np.float32)
-    return np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+def _mono(stereo: np.ndarray) -> np.ndarray:
+    """One channel of (frames, 1 or 2) samples: the mean of two (faster than `mean(axis=1)`)."""
+    if stereo.shape[1] == 1:
+        return stereo[:, 0]
+    mono = stereo[:, 0] + stereo[:, 1]
+    mono *= 0.5
+    return mono
+
+
+class _WindowCollector:
+    """Gathers the sampling plan's windows from the blocks of a whole-file read, in order."""
+
+    def __init__(self, plan: tuple[tuple[float, float], ...], rate: int) -> None:
+        self._spans = [(round(start * rate), round((start + length) * rate)) for start, length in plan]
+        self._position = 0  # frames of the file seen so far
+        self._parts: list[np.ndarray] = []
+
+    def add(self, block: np.ndarray) -> list[tuple[float, np.ndarray]]:
+        """The windows this block completes, as (start frame, samples)."""
+        done = []
+        begin, end = self._position, self._position + block.shape[0]
+        self._position = end
+        while self._spans:
+            first, last = self._spans[0]
+            if first >= end:
+                break
+            self._parts.append(block[max(first, begin) - begin : min(last, end) - begin])
+            if last > end:
+                break
+            done.append(self._complete())
+        return done
+
+    def finish(self) -> list[tuple[float, np.ndarray]]:
+        """A window the file ended inside (what of it there is)."""
+        return [self._complete()] if self._parts else []
+
+    def _complete(self) -> tuple[float, np.ndarray]:
+        first, _ = self._spans.pop(0)
+        window = np.concatenate(self._parts) if len(self._parts) > 1 else self._parts[0]
+        self._parts = []
+        return first, window
+
+
+def _sampled_window(
+    measured: _Measurements, model: Ears, window: np.ndarray, rate: int, whole_track: bool, first: float
+) -> None:
+    """Meter (every channel) and measure (folded to at most two) one sampled window; `first` is its first
+    frame in the file."""
+    if window.shape[0] == 0:
+        return
+    start_s = first / rate
+    measured.meter.new_segment()
+    measured.meter.add(window)
+    measured.plan.append((round(start_s, 3), round(window.shape[0] / rate, 3)))
+    _measure_window(measured, to_stereo(window), rate, model, whole_track, start_s)
 
 
 def _vocal_excerpt(mono: np.ndarray, rate: int, whole_track: bool) -> tuple[np.ndarray, int]:
@@ -203,7 +235,7 @@ def _measure_window(
     whole_track: bool,
     start_s: float = 0.0,
 ) -> None:
-    """Run every per-window measurement; every ear hears the same 16 kHz excerpt."""
+    """Run every per-window measurement (the voice-activity ear hears the whole track elsewhere)."""
     mono = window[:, 0] if window.shape[1] == 1 else window.mean(axis=1, dtype=np.float32)
     spec = spectrogram(mono, rate)
     measured.features.add_window(window, spec)
@@ -217,7 +249,6 @@ def _measure_window(
         evidence, windows = model.musicnn.ear_windows(heard[start:stop], offset_s + start / MODEL_SAMPLE_RATE)
         measured.vocal.append(evidence)
         measured.ears.extend(windows)
-    measured.ears.extend(model.voice_activity.windows(heard, bounds, offset_s))
 
 
 def _features(measured: _Measurements, info: decode.AudioInfo, duration: float) -> Features:

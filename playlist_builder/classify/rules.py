@@ -130,11 +130,15 @@ class ScoreTest:
 
 @dataclass(frozen=True)
 class ShareTest:
-    """A score at or above `min` in at least `share` of an ear's windows (a voice heard throughout)."""
+    """A score at or above `min` in enough of an ear's windows: at least `share` of them (an ear that hears
+    samples of a track: a voice heard throughout), or at least `windows` of them within any `within_s`
+    seconds (an ear that hears the whole track: a voice that comes back, however long the track)."""
 
     score: str
     min: float
-    share: float
+    share: float | None = None
+    windows: int = 1
+    within_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -389,15 +393,20 @@ def _score_tests(doc: TomlDoc, path: tuple[str | int, ...]) -> tuple[ScoreTest, 
 
 def _share_tests(doc: TomlDoc, path: tuple[str | int, ...]) -> tuple[ShareTest, ...]:
     tests = []
-    for i, _ in enumerate(doc.tables(path)):
-        doc.only_keys((*path, i), ("score", "min", "share"))
-        tests.append(
-            ShareTest(
-                doc.string((*path, i, "score")),
-                doc.number((*path, i, "min"), low=0.0, high=60.0),
-                doc.weight((*path, i, "share")),
-            )
-        )
+    for i, entry in enumerate(doc.tables(path)):
+        doc.only_keys((*path, i), ("score", "min", "share", "windows", "within_s"))
+        score = doc.string((*path, i, "score"))
+        level = doc.number((*path, i, "min"), low=0.0, high=60.0)
+        if "share" in entry:
+            if "windows" in entry or "within_s" in entry:
+                raise doc.error((*path, i), "takes either `share` or `windows` with `within_s`, not both")
+            tests.append(ShareTest(score, level, share=doc.weight((*path, i, "share"))))
+            continue
+        count = doc.number((*path, i, "windows"), low=1, high=1000)
+        if count != int(count):
+            raise doc.error((*path, i, "windows"), f"must be a whole number, not {count:g}")
+        within = doc.number((*path, i, "within_s"), low=0.0, high=86_400.0)
+        tests.append(ShareTest(score, level, windows=int(count), within_s=within))
     return tuple(tests)
 
 

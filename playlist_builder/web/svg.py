@@ -142,7 +142,7 @@ def strip_svg(
     for start, length in heard:
         parts.append(
             f'<rect x="{x(start)}" y="{STRIP_HEIGHT - 6}" width="{max(1.0, x(start + length) - x(start))}" '
-            'height="5" class="strip-heard"><title>analysed</title></rect>'
+            'height="5" class="strip-heard"><title>sampled for tags and spectra</title></rect>'
         )
     for start, end, label in voice:
         parts.append(

@@ -13,7 +13,7 @@ from audio_signals import RATE, binaural_pair, isochronic, pink_noise, tone, wri
 from mutagen.wave import WAVE
 
 from playlist_builder.audio import decode
-from playlist_builder.audio.analyzer import ANALYZER_VERSION, analyze_file, decodable_seconds
+from playlist_builder.audio.analyzer import ANALYZER_VERSION, analyze_file
 from playlist_builder.audio.vocal import MTT_TAGS, VocalModel
 from playlist_builder.errors import AudioError
 from playlist_builder.model import BrainwaveBand
@@ -156,9 +156,8 @@ def test_non_finite_samples_count_as_silence(tmp_path: Path, vocal_model: VocalM
     json.dumps(asdict(features), allow_nan=False)
 
 
-def test_decodable_length_of_a_file_cut_just_before_its_end(tmp_path: Path) -> None:
-    # the tail the header promises is gone, so the frames are counted from the start (on a fresh
-    # decoder: the failed seek must not make the count 0)
+def test_decodable_length_of_a_file_cut_just_before_its_end(tmp_path: Path, vocal_model: VocalModel) -> None:
+    # the tail the header promises is gone: the whole-file read counts what decodes, short of 300 s
     rate = 8000
     path = write(
         tmp_path / "nearly.flac", pink_noise(rate * 300, seed=7, amplitude=0.3).astype(np.float32), rate=rate
@@ -167,4 +166,18 @@ def test_decodable_length_of_a_file_cut_just_before_its_end(tmp_path: Path) -> N
     path.write_bytes(data[: int(len(data) * 0.995)])
     with decode.open_audio(path) as source:
         assert source.info.duration_s == pytest.approx(300.0)
-        assert 290.0 < decodable_seconds(source) < 300.0  # within the damage tolerance (2 %)
+    assert 290.0 < analyze_file(path, vocal_model).duration_s < 299.9
+
+
+def test_a_file_that_ends_before_its_first_sampled_window_says_how_much_decodes(
+    tmp_path: Path, vocal_model: VocalModel
+) -> None:
+    # A 5-minute FLAC cut to 5 % of its bytes: its first sampled window (at 30 s) is never reached.
+    rate = 8000
+    path = write(
+        tmp_path / "stub.flac", pink_noise(rate * 300, seed=9, amplitude=0.3).astype(np.float32), rate=rate
+    )
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * 0.05)])
+    with pytest.raises(AudioError, match=r"only \d+\.\d s of the 300\.0 s its header states decode"):
+        analyze_file(path, vocal_model)

