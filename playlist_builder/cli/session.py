@@ -178,7 +178,7 @@ def list_command(app: AppContext, patient_code: str | None, limit: int | None) -
     """
     from playlist_builder.services.session import list_sessions
 
-    plans = list_sessions(app.library, patient_code=patient_code, limit=limit)
+    plans = list_sessions(app.reader, patient_code=patient_code, limit=limit)
     if app.json:
         echo_json([_summary_json(plan) for plan in plans])
         return

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from playlist_builder.db.schema import (
-    ClassificationRow,
-    OverrideRow,
-    SessionItemRow,
-    SessionRow,
-    TrackRow,
-    utcnow,
-)
 from playlist_builder.model import (
     AmplitudeBeat,
     AudioProblem,
@@ -32,6 +24,15 @@ from playlist_builder.model import (
     Source,
     Track,
 )
+
+if TYPE_CHECKING:  # the rows are read by attribute: `db/reader.py` passes plain rows without SQLAlchemy
+    from playlist_builder.db.schema import (
+        ClassificationRow,
+        OverrideRow,
+        SessionItemRow,
+        SessionRow,
+        TrackRow,
+    )
 
 TRACK_COLUMNS = (
     "title",
@@ -93,6 +94,8 @@ def apply_track_to_row(row: TrackRow, track: Track) -> None:
 
 def new_track_values(track: Track, identity: str, root_id: int | None) -> dict[str, Any]:
     """Column values of a new track row (for a bulk insert)."""
+    from playlist_builder.db.schema import utcnow
+
     now = utcnow()
     values: dict[str, Any] = {name: getattr(track, name) for name in TRACK_COLUMNS}
     values.update(
@@ -219,6 +222,8 @@ def override_from_row(row: OverrideRow) -> Override:
 
 def session_item_row(item: PlanItem) -> SessionItemRow:
     """A new row for one placed track (its session is set by the caller or the relationship)."""
+    from playlist_builder.db.schema import SessionItemRow
+
     return SessionItemRow(
         position=item.position,
         track_id=item.track_id,

@@ -9,56 +9,21 @@ commands started at once on a new database do not both try to create it.
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, inspect, text
 
+from playlist_builder.db.revisions import MIGRATIONS_DIR, VERSION_TABLE, ShippedRevisions, shipped_revisions
+from playlist_builder.db.revisions import VERSIONS_DIR as VERSIONS_DIR  # re-exported
 from playlist_builder.errors import DatabaseUnusableError
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-VERSIONS_DIR = MIGRATIONS_DIR / "versions"
-VERSION_TABLE = "alembic_version"
 # Any fixed 64-bit number: every playlist-builder process migrating one PostgreSQL database takes
 # the same advisory lock, so only one migrates and the others wait, then find the schema current.
 PG_MIGRATION_LOCK_KEY = 0x706C_6179_6C69_7374  # "playlist" in ASCII, as a number
-
-_REVISION_LINE = re.compile(r"^revision\b[^=\n]*=\s*(?P<value>.+)$", re.MULTILINE)
-_DOWN_REVISION_LINE = re.compile(r"^down_revision\b[^=\n]*=\s*(?P<value>.+)$", re.MULTILINE)
-_QUOTED = re.compile(r"""["']([^"']+)["']""")
-
-
-@dataclass(frozen=True)
-class ShippedRevisions:
-    """The migration revisions shipped with this version, read from the files' header lines."""
-
-    known: frozenset[str]
-    head: str | None  # None when the graph has several heads (then Alembic is asked)
-
-
-@functools.cache
-def shipped_revisions(versions_dir: Path = VERSIONS_DIR) -> ShippedRevisions:
-    """Every revision id in the migration files, and the one no other revision builds on."""
-    known: set[str] = set()
-    parents: set[str] = set()
-    for path in sorted(versions_dir.glob("*.py")):
-        source = path.read_text(encoding="utf-8")
-        revision = _REVISION_LINE.search(source)
-        if revision is None:
-            continue
-        known.update(_QUOTED.findall(revision.group("value"))[:1])
-        down = _DOWN_REVISION_LINE.search(source)
-        if down is not None:
-            parents.update(_QUOTED.findall(down.group("value")))
-    heads = known - parents
-    return ShippedRevisions(frozenset(known), next(iter(heads)) if len(heads) == 1 else None)
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
@@ -68,7 +33,10 @@ def alembic_config(engine: Engine | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if engine is not None:
-        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+        # the option is read through configparser, where "%" starts an interpolation (a folder named
+        # "50%" would otherwise stop the migration with a ValueError)
+        url = engine.url.render_as_string(hide_password=False)
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, and_, exists, not_, or_, select, true
-from sqlalchemy.orm import aliased
-
-from playlist_builder.db.schema import ClassificationRow, FeaturesRow, OverrideRow, TrackRow
 from playlist_builder.model import LyricsStatus, OverrideAction, Source
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+
+    from playlist_builder.db.schema import TrackRow
+
+# The SQL side imports SQLAlchemy and the tables when a clause is first built, so that the in-memory
+# side (`TrackState`, `ineligible_reasons`) loads without them: a quick listing never imports SQLAlchemy.
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,11 @@ class TrackState:
 
 def active_decision_exists(action: OverrideAction) -> ColumnElement[bool]:
     """SQL: the track has an active (not undone) clinician decision of this kind."""
+    from sqlalchemy import exists, select
+    from sqlalchemy.orm import aliased
+
+    from playlist_builder.db.schema import OverrideRow, TrackRow
+
     decision = aliased(OverrideRow)
     return exists(
         select(decision.id).where(
@@ -60,6 +70,11 @@ def active_decision_exists(action: OverrideAction) -> ColumnElement[bool]:
 
 
 def _classified_as(lyrics: LyricsStatus | None = None) -> ColumnElement[bool]:
+    from sqlalchemy import and_, exists, select
+    from sqlalchemy.orm import aliased
+
+    from playlist_builder.db.schema import ClassificationRow, TrackRow
+
     verdict = aliased(ClassificationRow)
     condition = verdict.track_id == TrackRow.id
     if lyrics is not None:
@@ -68,6 +83,11 @@ def _classified_as(lyrics: LyricsStatus | None = None) -> ColumnElement[bool]:
 
 
 def _intact_analysis() -> ColumnElement[bool]:
+    from sqlalchemy import exists, select
+    from sqlalchemy.orm import aliased
+
+    from playlist_builder.db.schema import FeaturesRow, TrackRow
+
     analysis = aliased(FeaturesRow)
     return exists(
         select(analysis.track_id).where(
@@ -114,6 +134,8 @@ class AllOf(TrackQuery):
 
     def clause(self) -> ColumnElement[bool]:
         """All conditions in SQL."""
+        from sqlalchemy import and_, true
+
         return and_(true(), *(c.clause() for c in self.conditions))
 
     def match(self, state: TrackState) -> bool:
@@ -123,6 +145,25 @@ class AllOf(TrackQuery):
     def failures(self, state: TrackState) -> list[str]:
         """Why a track fails the filter, one line per failed condition (empty when it passes)."""
         return [c.explain(state) for c in self.conditions if not c.match(state)]
+
+
+def _tracks() -> type[TrackRow]:
+    """The tracks table's ORM class (imported on first use of the SQL side)."""
+    from playlist_builder.db.schema import TrackRow
+
+    return TrackRow
+
+
+def _any_of(*clauses: ColumnElement[bool]) -> ColumnElement[bool]:
+    from sqlalchemy import or_
+
+    return or_(*clauses)
+
+
+def _none_of(clause: ColumnElement[bool]) -> ColumnElement[bool]:
+    from sqlalchemy import not_
+
+    return not_(clause)
 
 
 def _analysis_reason(state: TrackState) -> str:
@@ -138,25 +179,25 @@ ELIGIBLE = AllOf(
     (
         Condition(
             "present",
-            lambda: TrackRow.missing.is_(False),
+            lambda: _tracks().missing.is_(False),
             lambda t: not t.missing,
             lambda t: "the file is missing",
         ),
         Condition(
             "readable",
-            lambda: TrackRow.scan_error.is_(None),
+            lambda: _tracks().scan_error.is_(None),
             lambda t: t.scan_error is None,
             lambda t: f"damaged: {t.scan_error}",
         ),
         Condition(
             "has-length",
-            lambda: TrackRow.duration_s > 0,
+            lambda: _tracks().duration_s > 0,
             lambda t: t.duration_s is not None and t.duration_s > 0,
             lambda t: "no known length",
         ),
         Condition(
             "audio-intact",  # a local file plays only when its whole stated length decodes
-            lambda: or_(TrackRow.source != Source.LOCAL.value, _intact_analysis()),
+            lambda: _any_of(_tracks().source != Source.LOCAL.value, _intact_analysis()),
             lambda t: t.source is not Source.LOCAL or (t.analysed and t.damage is None),
             _analysis_reason,
         ),
@@ -168,7 +209,7 @@ ELIGIBLE = AllOf(
         ),
         Condition(
             "instrumental",  # by the engine's verdict, or a clinician's approval
-            lambda: or_(
+            lambda: _any_of(
                 _classified_as(LyricsStatus.INSTRUMENTAL), active_decision_exists(OverrideAction.APPROVE)
             ),
             lambda t: t.lyrics is LyricsStatus.INSTRUMENTAL or t.approved,
@@ -178,7 +219,7 @@ ELIGIBLE = AllOf(
         ),
         Condition(
             "not-banned",
-            lambda: not_(active_decision_exists(OverrideAction.BAN)),
+            lambda: _none_of(active_decision_exists(OverrideAction.BAN)),
             lambda t: not t.banned,
             lambda t: "banned by a clinician",
         ),
@@ -186,7 +227,7 @@ ELIGIBLE = AllOf(
             # A row linked to a local file (a curated entry matched to it) plays through that file:
             # the file's own row is the candidate, so a ban or damage on the file cannot be escaped.
             "plays-itself",
-            lambda: TrackRow.linked_track_id.is_(None),
+            lambda: _tracks().linked_track_id.is_(None),
             lambda t: t.linked_track_id is None,
             lambda t: f"plays through track {t.linked_track_id}, which is the one sessions use",
         ),
@@ -215,6 +256,10 @@ def ineligible_reasons(state: TrackState) -> list[str]:
 
 def track_state_columns() -> Sequence[ColumnElement[object]]:
     """The columns `track_state_from_row` reads, for one select over `tracks` (no N+1 queries)."""
+    from sqlalchemy import exists, select
+
+    from playlist_builder.db.schema import ClassificationRow, FeaturesRow, TrackRow
+
     lyrics = (
         select(ClassificationRow.lyrics).where(ClassificationRow.track_id == TrackRow.id).scalar_subquery()
     )

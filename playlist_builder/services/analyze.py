@@ -202,13 +202,22 @@ def _run_in_process(work: list[_Job]) -> Iterator[Result]:
             yield job, features, error
 
 
+def pool_queue(work: Sequence[_Job]) -> list[_Job]:
+    """The jobs as a queue taken from its end: longest stated length first (unknown lengths last).
+
+    A long file started last would run on alone while the other workers sit idle; started first, the
+    short files fill in around it. Files of equal length keep their order.
+    """
+    return sorted(reversed(work), key=lambda job: job.stated_s or 0.0)
+
+
 def _run_in_pool(work: list[_Job], jobs: int) -> Iterator[Result]:
-    """Analyse jobs in worker processes, yielding results in completion order.
+    """Analyse jobs in worker processes, longest first, yielding results in completion order.
 
     A worker that dies (a decoder crashing on a damaged file) breaks the whole pool: the pool is
     started again and the files it was holding are retried; a file that breaks it twice is a failure.
     """
-    queue: list[_Job] = list(reversed(work))
+    queue = pool_queue(work)
     broke: dict[int, int] = {}
     while queue:
         crashed = yield from _pool_pass(queue, jobs)

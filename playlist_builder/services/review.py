@@ -9,11 +9,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from playlist_builder.classify.overrides import EffectiveVerdict, apply_overrides
-from playlist_builder.db.library import Library
 from playlist_builder.db.query import ineligible_reasons
 from playlist_builder.model import Category, Classification, Override, OverrideAction, Track
+
+if TYPE_CHECKING:
+    from playlist_builder.db.library import Library
 
 
 def overrides_by_track(overrides: Sequence[Override]) -> dict[int, list[Override]]:

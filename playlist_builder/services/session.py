@@ -9,7 +9,6 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from playlist_builder.config import Settings
-from playlist_builder.db.library import Library
 from playlist_builder.db.query import eligibility_clause, ineligible_reasons
 from playlist_builder.errors import InfeasibleSessionError, InputError, NotFoundError
 from playlist_builder.model import Arc, Category, SessionPlan, Source, Track
@@ -17,6 +16,8 @@ from playlist_builder.services.progress import ProgressCallback, ProgressEvent, 
 
 # The sequencer (numpy, scipy) is imported by the functions that use it: `session list` starts fast.
 if TYPE_CHECKING:
+    from playlist_builder.db.library import Library
+    from playlist_builder.db.reader import LibraryReader
     from playlist_builder.sequence.candidates import Candidate, Pin
     from playlist_builder.sequence.rules import SequenceRules
 
@@ -265,7 +266,7 @@ def show_session(library: Library, settings: Settings, session_id: int) -> Sessi
 
 
 def list_sessions(
-    library: Library, *, patient_code: str | None = None, limit: int | None = None
+    library: Library | LibraryReader, *, patient_code: str | None = None, limit: int | None = None
 ) -> list[SessionPlan]:
     """Saved sessions, newest first (optionally one patient code's)."""
     return library.list_sessions(patient_code=check_patient_code(patient_code), limit=limit)

@@ -12,10 +12,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from playlist_builder.classify.overrides import apply_overrides
-from playlist_builder.db.library import Library
 from playlist_builder.db.query import TrackState, ineligible_reasons
 from playlist_builder.errors import InputError, NotFoundError
 from playlist_builder.model import (
@@ -30,6 +29,10 @@ from playlist_builder.model import (
     Track,
 )
 from playlist_builder.services.review import open_review_reasons
+
+if TYPE_CHECKING:  # `library list` reads through a LibraryReader and never imports SQLAlchemy
+    from playlist_builder.db.library import Library
+    from playlist_builder.db.reader import LibraryReader
 
 
 @dataclass(frozen=True)
@@ -275,7 +278,7 @@ def track_view(
     )
 
 
-def describe_tracks(library: Library, tracks: Sequence[Track]) -> list[TrackView]:
+def describe_tracks(library: Library | LibraryReader, tracks: Sequence[Track]) -> list[TrackView]:
     """Views of many tracks, loading their verdicts, features, decisions and states in bulk."""
     ids = [t.id for t in tracks if t.id is not None]
     classifications = library.classifications(ids)
@@ -336,7 +339,7 @@ def _plain(value: Any) -> Any:
 
 
 def list_tracks(
-    library: Library,
+    library: Library | LibraryReader,
     *,
     source: Source | None = None,
     under: str | None = None,

@@ -41,7 +41,7 @@ def test_windows_cover_the_whole_track_whatever_the_blocks(rate: int) -> None:
 def test_a_voice_is_placed_in_its_own_window_across_segment_boundaries() -> None:
     rate = 16_000
     samples = np.zeros(rate * 130, dtype=np.float32)
-    samples[rate * 61 : rate * 62] = 0.5  # one second, in the second model segment (segments are 60 s)
+    samples[rate * 61 : rate * 62] = 0.5  # one second, just past a model segment boundary (segments are 30 s)
     windows = listen(samples, rate, block=65_536, duration_s=130.0)
     heard = [w for w in windows if w.scores["speech_peak"] > 0.5]
     assert [(w.start_s, w.end_s) for w in heard] == [(60.0, 63.0)]
