@@ -146,6 +146,31 @@ class EarWindow:
     scores: Mapping[str, float] = field(default_factory=dict)
 
 
+class ProblemKind(StrEnum):
+    """Kinds of damage the analysis finds in a file's audio (see audio/damage.py)."""
+
+    DECODER_ERROR = "decoder error"  # a frame or page failed its checksum, or could not be read
+    CLICKS = "clicks"  # isolated one-sample impulses carrying a bit error's signature
+    NON_FINITE = "non-finite samples"  # NaN or infinity in a float file
+    CHECKSUM = "checksum"  # the file's own checksum over its audio fails
+    CUT_SHORT = "cut short"  # the file ends before the end its own container marks
+
+
+@dataclass(frozen=True)
+class AudioProblem:
+    """Damage found while decoding a file: what, where (seconds from the start), how often.
+
+    `kind` is a ProblemKind value. `start_s` is where the first occurrence is, `peak_s` where the worst one is
+    (clicks), both None when the problem concerns the file as a whole (a checksum over all of it).
+    """
+
+    kind: str
+    start_s: float | None
+    count: int = 1
+    peak_s: float | None = None
+    detail: str = ""  # the decoder's or the check's own words, e.g. "CRC error"
+
+
 @dataclass(frozen=True)
 class Features:
     """Audio measurements of one local file, with the analyser version that produced them."""
@@ -175,6 +200,10 @@ class Features:
     sampling_plan: tuple[tuple[float, float], ...] = ()  # (start_s, length_s) windows analysed
     decoder: str = ""
     ear_windows: tuple[EarWindow, ...] = ()  # every ear's raw scores, window by window
+    # The container and coding the decoder reported (e.g. "FLAC/PCM_16", "mp3"): whether its stated
+    # length is exact or an estimate.
+    audio_format: str = ""
+    decode_problems: tuple[AudioProblem, ...] = ()  # damage heard or checked anywhere in the file
 
 
 @dataclass(frozen=True)

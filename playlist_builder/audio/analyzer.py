@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from playlist_builder.audio import binaural, decode
+from playlist_builder.audio import binaural, damage, decode
 from playlist_builder.audio.energy import energy_score
 from playlist_builder.audio.features import FeatureAccumulator, spectrogram, to_stereo
 from playlist_builder.audio.loudness import LoudnessMeter
@@ -104,7 +104,9 @@ def analyze_file(path: str | os.PathLike[str], vocal_model: VocalModel | Ears | 
         except AudioError:
             raise first from None
         try:
-            return _analyse(fallback, model)
+            # judged as the file it is (its format says whether its length is exact, whether its
+            # samples can click); ffmpeg's own error reports say where it is damaged, if anywhere
+            return _analyse(fallback, model, audio_format=source.info.format)
         except decode.DecodeError as second:
             raise AudioError(f"{first}; ffmpeg: {str(second).split(': ', 1)[-1]}") from second
         finally:
@@ -113,10 +115,13 @@ def analyze_file(path: str | os.PathLike[str], vocal_model: VocalModel | Ears | 
         source.close()
 
 
-def _analyse(source: decode.AudioSource, model: Ears) -> Features:
-    """Decode a whole source once, in order, measuring every block and the sampled windows it holds."""
+def _analyse(source: decode.AudioSource, model: Ears, audio_format: str | None = None) -> Features:
+    """Decode a whole source once, in order, measuring every block and the sampled windows it holds,
+    and watching every block for damage (audio/damage.py)."""
     info = source.info
     rate = info.sample_rate
+    audio_format = info.format if audio_format is None else audio_format
+    watch = damage.DamageWatch(rate, audio_format)
     measured = _Measurements(meter=LoudnessMeter(rate, info.channels))
     plan = decode.sampling_plan(info.duration_s)
     whole_track = len(plan) == 1
@@ -127,16 +132,20 @@ def _analyse(source: decode.AudioSource, model: Ears) -> Features:
     length_s = READ_ALL_S if stated is None else stated + READ_OVERRUN_S
     try:
         for block in source.read_window(0.0, length_s):
+            watch.add(block)  # the raw block: NaN and inf are damage, clicks are looked for in it
             if not np.isfinite(block.sum()):  # damaged float files can hold NaN or inf: heard as silence
                 block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
             measured.frames_read += block.shape[0]
             listener.add(_mono(to_stereo(block)))
             for start_s, window in windows.add(block):
                 _sampled_window(measured, model, window, rate, whole_track, start_s)
-    except decode.DecodeError:
+    except decode.DecodeError as error:
         if measured.frames_read == 0 or info.decoder == decode.SOUNDFILE:
             raise  # nothing decodes (or another decoder may read further): not a partial result
         # the last decoder stops part-way: what came before is the file's audio, and it falls short
+        watch.decoder_error(error.reason, watch.seconds)  # where decoding stopped
+    for at_s, message in source.errors:  # errors the decoder reported and got past
+        watch.decoder_error(message, at_s)
     for start_s, window in windows.finish():
         _sampled_window(measured, model, window, rate, whole_track, start_s)
     if not measured.plan:
@@ -147,7 +156,11 @@ def _analyse(source: decode.AudioSource, model: Ears) -> Features:
             )
         raise decode.DecodeError(f"{info.path}: no audio could be decoded")
     measured.ears.extend(listener.finish())
-    return _features(measured, info, measured.frames_read / rate)
+    # the file's own checks, and a second opinion on a file libsndfile decodes short (its count, when
+    # ffmpeg decodes more without an error, is the decodable length)
+    problems, decoded_s = damage.conclude(watch, replace(info, format=audio_format))
+    features = _features(measured, info, max(measured.frames_read / rate, decoded_s))
+    return replace(features, audio_format=audio_format, decode_problems=problems)
 
 
 def _mono(stereo: np.ndarray) -> np.ndarray:

@@ -45,7 +45,15 @@ FFMPEG = "ffmpeg"
 
 
 class DecodeError(AudioError):
-    """A file opened but its audio could not be decoded (another decoder may still manage)."""
+    """A file opened but its audio could not be decoded (another decoder may still manage).
+
+    `at_s` is where decoding failed (seconds from the start), when known; `reason` the decoder's words.
+    """
+
+    def __init__(self, message: str, *, at_s: float | None = None, reason: str = "") -> None:
+        super().__init__(message)
+        self.at_s = at_s
+        self.reason = reason or message
 
 
 @dataclass(frozen=True)
@@ -74,9 +82,14 @@ def sampling_plan(duration_s: float | None) -> tuple[tuple[float, float], ...]:
 
 
 class AudioSource:
-    """An open audio file that reads windows as float32 blocks shaped (frames, channels)."""
+    """An open audio file that reads windows as float32 blocks shaped (frames, channels).
+
+    `errors` collects what the decoder reported while reading but got past (a FLAC frame or an Ogg
+    page failing its checksum, an unreadable MP3 frame): (seconds from the start or None, message).
+    """
 
     info: AudioInfo
+    errors: list[tuple[float | None, str]]
 
     def read_window(self, start_s: float, length_s: float) -> Iterator[np.ndarray]:
         """Yield the blocks of [start_s, start_s + length_s), fewer frames if the file ends first."""
@@ -98,6 +111,7 @@ class SoundfileSource(AudioSource):
     """libsndfile through soundfile: wav, flac, ogg vorbis/opus, mp3, aiff, with sample-exact seeking."""
 
     def __init__(self, path: str) -> None:
+        self.errors = []
         self._file = soundfile.SoundFile(path)
         frames = self._file.frames
         rate = self._file.samplerate
@@ -118,6 +132,7 @@ class SoundfileSource(AudioSource):
         remaining = round(length_s * rate)
         if 0 < self._file.frames <= start:
             return  # libsndfile cannot seek to or past the end
+        position = start
         try:
             if start:
                 self._file.seek(start)
@@ -128,9 +143,14 @@ class SoundfileSource(AudioSource):
                 if block.shape[0] == 0:
                     return
                 remaining -= block.shape[0]
+                position += block.shape[0]
                 yield block
         except (RuntimeError, soundfile.LibsndfileError) as error:
-            raise DecodeError(f"{self.info.path}: decoding failed at {start_s:.1f} s: {error}") from error
+            # libsndfile does not say which frame failed: the block being read started at `position`
+            at_s = position / rate
+            reason = _reason(error, self.info.path)
+            message = f"{self.info.path}: decoding failed at {at_s:.1f} s: {reason}"
+            raise DecodeError(message, at_s=at_s, reason=reason) from error
 
     def close(self) -> None:
         """Close the file."""
@@ -182,6 +202,7 @@ class FfmpegSource(AudioSource):
     """An ffmpeg binary decoding to 32-bit float PCM through a pipe, one process per window."""
 
     def __init__(self, path: str, binary: str) -> None:
+        self.errors = []
         self._binary = binary
         self._process: subprocess.Popen[bytes] | None = None
         try:
@@ -209,7 +230,8 @@ class FfmpegSource(AudioSource):
     def read_window(self, start_s: float, length_s: float) -> Iterator[np.ndarray]:
         """Run ffmpeg on the window (input seeking) and read its float32 output in blocks."""
         channels, rate = self.info.channels, self.info.sample_rate
-        command = [self._binary, "-hide_banner", "-nostdin", "-v", "error"]
+        # crccheck: ffmpeg verifies FLAC frame checksums only when asked (Ogg pages always)
+        command = [self._binary, "-hide_banner", "-nostdin", "-v", "error", "-err_detect", "crccheck"]
         if start_s > 0:
             command += ["-ss", f"{start_s:.3f}"]
         command += ["-t", f"{length_s:.3f}", "-i", self.info.path, "-map", "0:a:0", "-vn"]
@@ -222,10 +244,16 @@ class FfmpegSource(AudioSource):
                 code = self._process.wait()
             finally:
                 self._stop()
+            errors.seek(0)
+            text = errors.read().decode("utf-8", "replace")
             if code != 0:
-                errors.seek(0)
-                message = _last_line(errors.read().decode("utf-8", "replace"))
-                raise DecodeError(f"{self.info.path}: ffmpeg failed at {start_s:.1f} s: {message}")
+                message = _last_line(text)
+                raise DecodeError(
+                    f"{self.info.path}: ffmpeg failed at {start_s:.1f} s: {message}",
+                    at_s=start_s,
+                    reason=message,
+                )
+            self.errors.extend(parse_ffmpeg_errors(text, rate))
 
     @staticmethod
     def _read_blocks(stream: IO[bytes] | None, channels: int, frames: int) -> Iterator[np.ndarray]:
@@ -260,6 +288,33 @@ class FfmpegSource(AudioSource):
     def close(self) -> None:
         """Stop any running decoder."""
         self._stop()
+
+
+_PTS = re.compile(r"\bat PTS (\d+)")
+_COMPONENT = re.compile(r"^\[[^\]]*\]\s*")
+
+
+def parse_ffmpeg_errors(text: str, rate: int) -> list[tuple[float | None, str]]:
+    """The errors ffmpeg (`-v error`) reported while decoding, each with its position when it gives one.
+
+    "CRC error at PTS 20480" gives its position (a FLAC PTS counts samples from the stream's start,
+    whatever the window); other lines have none.
+    "Last message repeated N times" counts as N more of the line before it.
+    """
+    found: list[tuple[float | None, str]] = []
+    for line in (line.strip() for line in text.splitlines()):
+        if not line:
+            continue
+        repeated = re.match(r"Last message repeated (\d+) times?", line)
+        if repeated:
+            if found:
+                found.extend([found[-1]] * int(repeated.group(1)))
+            continue
+        message = _COMPONENT.sub("", line)
+        pts = _PTS.search(message)
+        at_s = int(pts.group(1)) / rate if pts and rate > 0 else None
+        found.append((at_s, message))
+    return found
 
 
 def _last_line(text: str) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from playlist_builder.model import (
     AmplitudeBeat,
+    AudioProblem,
     BinauralBeat,
     BrainwaveBand,
     Category,
@@ -159,6 +160,16 @@ def features_from_json(data: dict[str, Any]) -> Features:
     )
     for name in ("nature_parts", "tags"):
         values[name] = {k: (v if v is not None else 0.0) for k, v in (values.get(name) or {}).items()}
+    values["decode_problems"] = tuple(
+        AudioProblem(
+            kind=p["kind"],
+            start_s=p.get("start_s"),
+            count=int(p.get("count") or 1),
+            peak_s=p.get("peak_s"),
+            detail=p.get("detail") or "",
+        )
+        for p in values.get("decode_problems") or ()
+    )
     return Features(**values)
 
 

@@ -56,7 +56,7 @@ class AnalyzeReport:
     audio_seconds: float
     elapsed_s: float
     analyzer_version: str
-    damaged: tuple[AnalyzeFailure, ...] = ()  # analysed, but the audio falls short of its stated length
+    damaged: tuple[AnalyzeFailure, ...] = ()  # analysed, but damaged (services/damage.py says why)
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def analyze_library(
     else:
         results = iter(())
     for done, (job, features, error) in enumerate(results, start=1):
-        damage = damage_reason(job.stated_s, features.duration_s, damage_rules) if features else None
+        damage = damage_reason(job.stated_s, features, damage_rules) if features else None
         if damage:
             damaged.append(AnalyzeFailure(job.track_id, job.path, damage))
         library.save_features(

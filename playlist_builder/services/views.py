@@ -222,7 +222,7 @@ def _binaural_view(features: Features | None) -> BinauralView | None:
 
 
 def _damage(state: TrackState | None) -> str | None:
-    """Why a file's audio is damaged (unreadable, or it does not decode to its stated length)."""
+    """Why a file's audio is damaged (unreadable, or damaged as services/damage.py says)."""
     if state is None:
         return None
     return state.scan_error or state.damage

@@ -89,7 +89,7 @@ def mixed(library: Library, settings: Settings, tmp_path: Path) -> dict[str, int
 def test_damaged_files_are_found_and_kept_out(library: Library, mixed: dict[str, int]) -> None:
     states = library.track_states()
     cut = states[mixed["Cut Short"]]
-    assert cut.damage is not None and "decodes (50%)" in cut.damage
+    assert cut.damage is not None and "audio ends at 0:04.0 of 0:08.0 (50%)" in cut.damage
     assert not is_eligible(cut) and any(r.startswith("damaged:") for r in ELIGIBLE.failures(cut))
     empty = states[mixed["Empty"]]
     assert empty.scan_error and not is_eligible(empty)
@@ -115,7 +115,7 @@ def test_one_rule_holds_everywhere(
     held = {h.track_id: h.reason for h in held_back(library)}
     present = {t.id for t in library.list_tracks(missing=False)}
     assert set(held) == present - expected
-    assert held[mixed["Cut Short"]].startswith("damaged: only")
+    assert held[mixed["Cut Short"]].startswith("damaged: audio ends at 0:04.0")
     assert "empty file" in held[mixed["Empty"]]
     assert held[mixed["Banned Drone"]].startswith("banned by a clinician")
 
@@ -139,8 +139,8 @@ def test_one_rule_holds_everywhere(
     # the text views say why, too
     shown = runner.invoke(cli, ["library", "show", str(mixed["Cut Short"])])
     assert shown.exit_code == 0, shown.output
-    assert "damage: only" in shown.stdout and "eligible: no: damaged" in shown.stdout
+    assert "damage: audio ends at 0:04.0" in shown.stdout and "eligible: no: damaged" in shown.stdout
     listed_text = runner.invoke(cli, ["library", "list"])
     assert "damaged" in listed_text.stdout
     queue_text = runner.invoke(cli, ["review", "list"])
-    assert "damaged: only" in queue_text.stdout
+    assert "damaged: audio ends at 0:04.0" in queue_text.stdout
