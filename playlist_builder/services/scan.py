@@ -30,6 +30,7 @@ READ_CHUNK = 128
 # sessions, not processes, so extra readers add forking and pickling and gain nothing. They start only
 # when the load average leaves at least this many cores spare.
 SPARE_CORES_FOR_READERS = 1.0
+LOADAVG_FILE = "/proc/loadavg"  # its fourth field: tasks runnable now / all tasks
 
 
 @dataclass
@@ -265,13 +266,24 @@ def _read_all(files: list[FoundFile]) -> Iterator[tuple[Track | str, str | None]
 def _reader_count() -> int:
     """How many forked readers to use: one per core, or none (1) when the machine has no spare core."""
     cores = cpu_count()
-    try:
-        busy = os.getloadavg()[0]
-    except OSError:  # not available on this system: assume the cores are free
-        busy = 0.0
-    if cores - busy < SPARE_CORES_FOR_READERS:
+    if cores - _busy_cores() < SPARE_CORES_FOR_READERS:
         return 1
     return min(cores, MAX_READ_WORKERS)
+
+
+def _busy_cores() -> float:
+    """Cores busy with other work now: the kernel's count of tasks runnable at this moment, this scan
+    left out (Linux), else the one-minute load average. The average lags by a minute: right after other
+    work ends it still reads busy, and a scan started then would read alone on an idle machine."""
+    try:
+        with open(LOADAVG_FILE, encoding="ascii") as stats:
+            return max(0.0, float(stats.read().split()[3].split("/")[0]) - 1.0)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # not available on this system: assume the cores are free
+        return 0.0
 
 
 def _unreadable_track(file: FoundFile, reason: str) -> Track:

@@ -140,10 +140,19 @@ def test_killed_scan_leaves_no_forked_reader(tmp_path: Path) -> None:
     assert left == {}, f"forked readers outlived the killed scan: {sorted(left)}"
 
 
-def test_forked_readers_start_only_when_cores_are_spare(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_forked_readers_start_only_when_cores_are_spare(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from playlist_builder.services import scan
 
     monkeypatch.setattr(scan, "cpu_count", lambda: 2)
+    stats = tmp_path / "loadavg"
+    monkeypatch.setattr(scan, "LOADAVG_FILE", str(stats))
+    stats.write_text("1.90 1.50 1.20 1/345 12345\n")  # only the scan runs now, whatever the average says
+    assert scan._reader_count() == 2
+    stats.write_text("0.20 0.20 0.20 3/345 12345\n")  # two other tasks runnable now: no core spare
+    assert scan._reader_count() == 1
+    monkeypatch.setattr(scan, "LOADAVG_FILE", str(tmp_path / "absent"))  # elsewhere: the load average
     monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
     assert scan._reader_count() == 2
     monkeypatch.setattr(os, "getloadavg", lambda: (6.0, 6.0, 6.0))
