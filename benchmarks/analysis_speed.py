@@ -18,7 +18,8 @@ Figures printed (medians; each ratio is the median of the per-pair ratios of one
   worker), and the ratio of total CPU time (what the second worker costs: its start-up);
 - per-core real-time factor: audio seconds ÷ (wall seconds × cores used), from B (one worker);
 - the same from CPU time (audio ÷ user+system seconds of the whole command): what one core delivers
-  when other work shares the machine (target ≥ 250× for today's analyser);
+  when other work shares the machine (target ≥ 150× with every voice ear, issue 15; 250× was the
+  target before the ears);
 - peak memory of the largest process of each command (target < 300 MB);
 - with --long-file: an 8-hour FLAC through the same command (wall time and peak memory).
 """
@@ -45,7 +46,7 @@ COMMAND = [str(Path(sys.executable).parent / "playlist-builder")]
 MIN_TRACK_S, MAX_TRACK_S = 180.0, 600.0
 LONG_FILE_S = 8 * 3600
 TARGET_RATIO = 0.6
-TARGET_SPEED = 250.0
+TARGET_SPEED = 150.0  # with every voice ear (issue 15); 250 before the ears were added
 TARGET_MEMORY_MB = 300.0
 
 
