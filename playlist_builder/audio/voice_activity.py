@@ -74,13 +74,6 @@ class VoiceActivityModel:
         except Exception as error:
             raise AudioError(f"voice-activity model failed at run time: {error}") from error
 
-    def windows(
-        self, mono_16k: np.ndarray, bounds: list[tuple[int, int]], offset_s: float
-    ) -> list[EarWindow]:
-        """One EarWindow per (start, stop) sample range of `mono_16k`, timed from `offset_s`."""
-        probabilities = self.frame_probabilities(mono_16k)
-        return [window_scores(probabilities, start, stop, offset_s) for start, stop in bounds if stop > start]
-
 
 def window_length_s(duration_s: float | None) -> float:
     """The length of the windows a track of `duration_s` (None: unknown) is heard in."""
