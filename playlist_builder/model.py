@@ -204,6 +204,9 @@ class Features:
     # length is exact or an estimate.
     audio_format: str = ""
     decode_problems: tuple[AudioProblem, ...] = ()  # damage heard or checked anywhere in the file
+    # `energy` with the loudness part taken at the session's level (audio/energy.py): how active the
+    # music is whatever level it was mastered at. None in features stored before it was measured.
+    session_energy: float | None = None
 
 
 @dataclass(frozen=True)

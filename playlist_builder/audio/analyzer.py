@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from playlist_builder.audio import binaural, damage, decode
-from playlist_builder.audio.energy import energy_score
+from playlist_builder.audio.energy import energy_score, session_energy
 from playlist_builder.audio.features import FeatureAccumulator, spectrogram, to_stereo
 from playlist_builder.audio.loudness import LoudnessMeter
 from playlist_builder.audio.nature import NatureAccumulator
@@ -289,6 +289,12 @@ def _features(measured: _Measurements, info: decode.AudioInfo, duration: float) 
         stereo_width=_number(spectral["stereo_width"], 3),
         energy=energy_score(
             lufs,
+            spectral["onset_rate_hz"] or 0.0,
+            spectral["spectral_centroid_hz"] or 0.0,
+            tempo,
+            spectral["pulse_clarity"] or 0.0,
+        ),
+        session_energy=session_energy(
             spectral["onset_rate_hz"] or 0.0,
             spectral["spectral_centroid_hz"] or 0.0,
             tempo,

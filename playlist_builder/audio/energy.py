@@ -8,6 +8,11 @@ energy = 0.35·loudness + 0.25·density + 0.20·brightness + 0.20·pace, where e
 Every part is a clipped, non-decreasing function of its input and the weights are positive, so the
 score never falls when a track gets louder, denser, brighter or faster (or its pulse clearer).
 The weights put loudness first because it is what a listener notices first between two tracks.
+
+`session_energy` is the same score with the loudness part taken at SESSION_LUFS, the level the session
+mix brings every track to: how active the music itself is, whatever level it was mastered at (a gentle
+guitar pattern mastered at -14 LUFS, as many releases are, is no busier in a session than one at -23).
+The classifier judges "calm music" on it; the arc orders tracks by `energy_score`.
 Changing any number here changes stored results: bump FEATURES_VERSION in audio/version.py.
 """
 
@@ -27,6 +32,7 @@ DARK_CENTROID_HZ = 250.0
 BRIGHT_CENTROID_HZ = 4000.0
 SLOW_BPM = 50.0
 FAST_BPM = 170.0
+SESSION_LUFS = -20.0  # rules/export.toml's default mix level
 
 
 def _ramp(value: float, zero_at: float, one_at: float) -> float:
@@ -73,3 +79,10 @@ def energy_score(
         + PACE_WEIGHT * parts["pace"]
     )
     return round(min(1.0, max(0.0, score)), 4)
+
+
+def session_energy(
+    onset_rate_hz: float, spectral_centroid_hz: float, tempo_bpm: float | None, pulse_clarity: float
+) -> float:
+    """Energy 0..1 of the track played at SESSION_LUFS (see the module docstring)."""
+    return energy_score(SESSION_LUFS, onset_rate_hz, spectral_centroid_hz, tempo_bpm, pulse_clarity)

