@@ -40,8 +40,11 @@ CLAIM_ANALYSIS_FAILED = "analysis-failed"
 CLAIM_NOT_ANALYSED = "not-analysed"
 CLAIM_EVIDENCE_FAILED = "evidence-failed"
 CLAIM_EAR_MISSING = "ear-missing"
+CLAIM_TOO_SHORT = "too-short-to-judge"
 # Review claims that also keep a track from being `instrumental` until a clinician listens: voices.
-HOLDS_LYRICS = frozenset({CLAIM_CHOIR, CLAIM_BIRDSONG, CLAIM_VOICES_NAMED, CLAIM_EVIDENCE_FAILED})
+HOLDS_LYRICS = frozenset(
+    {CLAIM_CHOIR, CLAIM_BIRDSONG, CLAIM_VOICES_NAMED, CLAIM_EVIDENCE_FAILED, CLAIM_TOO_SHORT}
+)
 
 VOCAL = LyricsStatus.VOCAL.value
 INSTRUMENTAL = LyricsStatus.INSTRUMENTAL.value
@@ -210,6 +213,14 @@ def voice_evidence(features: Features, rules: Rules) -> list[Evidence]:
     calls = features.nature_parts.get("calls", 1.0)
     birdsong = features.nature_score >= voice.birdsong_nature_score and calls >= voice.birdsong_calls
     choir = _choir(features, rules)
+    if features.duration_s < voice.min_judged_s:
+        detail = (
+            f"only {features.duration_s:.1f} s of audio: too short for the ears to rule out a voice "
+            f"(under {voice.min_judged_s:g} s); listen to all of it"
+        )
+        found.append(
+            Evidence("audio", REVIEW, CLAIM_TOO_SHORT, 0.0, detail, windows=((0.0, features.duration_s),))
+        )
     if choir is not None:
         detail = (
             f"musicnn '{choir[0]}' {choir[1]:.2f}: a wordless choir or sung words? listen before approving"

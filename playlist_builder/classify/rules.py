@@ -162,6 +162,7 @@ class VoiceRules:
     birdsong_nature_score: float = _weight_field()
     birdsong_calls: float = _weight_field()
     choir_tag_threshold: float = _weight_field()
+    min_judged_s: float = _number_field(0.0, 60.0)
     ears: tuple[EarRules, ...]
     choir_tags: tuple[str, ...]
 

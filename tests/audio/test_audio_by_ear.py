@@ -135,6 +135,20 @@ def test_a_gentle_pattern_mastered_loud_still_gets_a_session_category(
     assert any(e.detail.startswith("calm music") and "session's level" in e.detail for e in result.reasons)
 
 
+def test_a_half_second_clip_is_held_for_review(ears: Ears, rules: Rules, tmp_path: Path) -> None:
+    """Two percussive clicks in half a second (as a vocal-percussion sample might be): too short to pass."""
+    rng = np.random.default_rng(3)
+    clip = np.zeros(RATE // 2)
+    for start in (0, RATE // 4):
+        hit = rng.standard_normal(RATE // 20) * np.exp(-np.arange(RATE // 20) / (RATE / 200))
+        clip[start : start + hit.size] += 0.3 * hit
+    path = tmp_path / "hit.flac"
+    soundfile.write(path, clip.astype(np.float32), RATE)
+    result = classify_file(path, ears, rules)
+    assert result.lyrics is LyricsStatus.UNKNOWN
+    assert any("too short" in reason for reason in result.review_reasons)
+
+
 def test_pink_noise_bed_is_a_soundscape_not_nature(ears: Ears, rules: Rules, tmp_path: Path) -> None:
     rng = np.random.default_rng(5)
     white = rng.standard_normal(RATE * 20)

@@ -126,6 +126,21 @@ def test_doubtful_voice_in_one_window_is_unknown_and_names_it(rules: Rules) -> N
     assert any("0:30–0:33" in reason for reason in result.review_reasons)
 
 
+def test_a_clip_too_short_to_judge_is_held_whatever_the_ears_say(rules: Rules) -> None:
+    """Half a second of audio (a vocal-percussion hit, a sung syllable) is never passed as instrumental,
+    even when no ear heard a voice in it; the clinician is sent to the whole clip."""
+    shortest = rules.voice.min_judged_s
+    clip = make_features(duration_s=0.5, ear_windows=ear_windows("none", window_s=0.5))
+    result = classify_track(make_track(title="Instrumental"), clip, [], rules)
+    assert result.lyrics is UNKNOWN
+    held = [e for e in result.reasons if e.claim == "too-short-to-judge"]
+    assert [e.windows for e in held] == [((0.0, 0.5),)]
+    assert any("too short" in reason for reason in result.review_reasons)
+    # from the shortest length the ears are trusted again
+    enough = make_features(duration_s=shortest, ear_windows=ear_windows("none", window_s=shortest))
+    assert classify_track(make_track(title="Instrumental"), enough, [], rules).lyrics is INSTRUMENTAL
+
+
 def test_curated_membership_is_trusted_for_category_and_no_lyrics(rules: Rules) -> None:
     track = make_track(
         source=Source.CURATED,
