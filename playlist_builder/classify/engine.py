@@ -7,13 +7,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-from playlist_builder.classify.evidence import HOLDS_LYRICS, REVIEW, build_evidence
+from playlist_builder.classify.evidence import (
+    CLAIM_EVIDENCE_FAILED,
+    HOLDS_LYRICS,
+    REVIEW,
+    LookupEvidence,
+    analysis_note,
+    curated_evidence,
+    gather_evidence,
+)
 from playlist_builder.classify.rules import NAME_FIELDS, Rules, normalise_text
 from playlist_builder.model import Category, Classification, Evidence, Features, LyricsStatus, Track
 
+LOG = logging.getLogger(__name__)
 FOUR_CATEGORIES = (Category.AMBIENT, Category.BINAURAL, Category.MINIMAL, Category.NATURE)
 
 
@@ -175,6 +185,36 @@ def decide(track: Track, evidence: Sequence[Evidence], rules: Rules) -> Classifi
         reasons=tuple(reasons),
         review_reasons=tuple(review),
     )
+
+
+def build_evidence(
+    track: Track,
+    features: Features | None,
+    rules: Rules,
+    *,
+    linked_curated: Sequence[Track] = (),
+    analysis_failed: bool = False,
+    lookups: LookupEvidence | None = None,
+) -> tuple[Evidence, ...]:
+    """Every piece of evidence about one track, as production classifies it (the one road).
+
+    Curated entries linked to the track lend it their trust; `lookups` (online look-ups, passed in) are
+    asked only when the track is not already heard or named as vocal, since they can only add doubt
+    then. Evidence that cannot be computed (a broken rule, a malformed stored analysis) never stops a
+    run or passes a track: it becomes a review hold, so the track is `unknown`.
+    """
+    try:
+        external = analysis_note(track, features, analysis_failed)
+        for entry in linked_curated:
+            external.extend(curated_evidence(entry, rules))
+        local = gather_evidence(track, features, external, rules)
+        if lookups is not None and decide_lyrics(local, rules).status is not LyricsStatus.VOCAL:
+            local += tuple(lookups(track))
+        return local
+    except Exception as error:  # the lyrics filter fails safe: hold the track, say why
+        LOG.warning("evidence for %r could not be computed: %s", track.title, error)
+        detail = f"evidence could not be computed ({type(error).__name__}: {error}); listen before approving"
+        return (Evidence("rules", REVIEW, CLAIM_EVIDENCE_FAILED, 0.0, detail[:300]),)
 
 
 def classify_track(

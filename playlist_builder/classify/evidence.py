@@ -1,12 +1,11 @@
 """Evidence from a track's names, its audio features and curated membership (pure: no I/O).
 
-`build_evidence` is the one road from a track to its evidence: the classify service and the tests both
-take it, and `engine.decide` turns what it returns into a verdict.
+`gather_evidence` collects it; `engine.build_evidence` (the one road from a track to its evidence, which
+also asks the look-ups when they can still matter) and `engine.decide` use it.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 
 from playlist_builder.classify.rules import (
@@ -26,8 +25,6 @@ from playlist_builder.model import (
     Source,
     Track,
 )
-
-LOG = logging.getLogger(__name__)
 
 # Aspects and claims beyond the model's lyrics/category/energy: `review` evidence never decides
 # anything by itself, it holds a track for a clinician (and keeps it from being passed automatically).
@@ -461,35 +458,3 @@ def gather_evidence(
     if features is not None:
         found += audio_evidence(features, rules)
     return tuple(_names_yield_to_audio(found, features, rules)) + tuple(external)
-
-
-def build_evidence(
-    track: Track,
-    features: Features | None,
-    rules: Rules,
-    *,
-    linked_curated: Sequence[Track] = (),
-    analysis_failed: bool = False,
-    lookups: LookupEvidence | None = None,
-) -> tuple[Evidence, ...]:
-    """Every piece of evidence about one track, as production classifies it (the one road).
-
-    Curated entries linked to the track lend it their trust; `lookups` (online look-ups, passed in) are
-    asked only when the track is not already heard or named as vocal, since they can only add doubt
-    then. Evidence that cannot be computed (a broken rule, a malformed stored analysis) never stops a
-    run or passes a track: it becomes a review hold, so the track is `unknown`.
-    """
-    from playlist_builder.classify.engine import decide_lyrics  # the engine imports this module
-
-    try:
-        external = analysis_note(track, features, analysis_failed)
-        for entry in linked_curated:
-            external.extend(curated_evidence(entry, rules))
-        local = gather_evidence(track, features, external, rules)
-        if lookups is not None and decide_lyrics(local, rules).status is not LyricsStatus.VOCAL:
-            local += tuple(lookups(track))
-        return local
-    except Exception as error:  # the lyrics filter fails safe: hold the track, say why
-        LOG.warning("evidence for %r could not be computed: %s", track.title, error)
-        detail = f"evidence could not be computed ({type(error).__name__}: {error}); listen before approving"
-        return (Evidence("rules", REVIEW, CLAIM_EVIDENCE_FAILED, 0.0, detail[:300]),)

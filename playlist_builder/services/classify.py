@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from playlist_builder.classify.engine import decide, input_hash
-from playlist_builder.classify.evidence import build_evidence
+from playlist_builder.classify.engine import build_evidence, decide, input_hash
 from playlist_builder.classify.lookup_runner import LookupRunner
 from playlist_builder.classify.lookups import LrclibClient, MusicBrainzClient, new_http_session
 from playlist_builder.classify.overrides import EffectiveVerdict, apply_overrides

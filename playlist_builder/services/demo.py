@@ -17,23 +17,13 @@ from playlist_builder.services.export_sheet import write_arc_plot, write_session
 from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
 from playlist_builder.services.scan import ScanReport, scan_paths
 from playlist_builder.services.session import build_session
-from playlist_builder.services.views import TrackView, describe_tracks
+from playlist_builder.services.views import HeldBack, held_back
 from playlist_builder.sources.generated import generate_demo_library
 
 DEMO_ARC = "iv-infusion"
 DEMO_MINUTES = 50.0
 DEMO_SEED = 20261123  # fixed: the demo shows the same session on every machine
 DEMO_SESSION_NAME = "Demo session (iv-infusion, 50 min)"
-
-
-@dataclass(frozen=True)
-class HeldBack:
-    """A demo track kept out of sessions, and why."""
-
-    track_id: int
-    title: str
-    lyrics: str
-    reason: str
 
 
 @dataclass
@@ -132,36 +122,3 @@ def _demo_session(library: Library, settings: Settings, *, changed: bool) -> tup
         library, settings, arc_name=DEMO_ARC, minutes=DEMO_MINUTES, seed=DEMO_SEED, name=DEMO_SESSION_NAME
     )
     return plan, False
-
-
-def held_back(library: Library) -> list[HeldBack]:
-    """Every present track that cannot enter a session (by the one eligibility rule), with the reason."""
-    return [
-        HeldBack(
-            track_id=int(view.id or 0),
-            title=view.title,
-            lyrics=view.lyrics or "not classified",
-            reason=_main_reason(view),
-        )
-        for view in describe_tracks(library, library.list_tracks(missing=False))
-        if not view.eligible
-    ]
-
-
-def _main_reason(view: TrackView) -> str:
-    """The most telling reason a track is out: damage, a ban, its strongest vocal evidence, or what
-    review waits for; else the first condition of the eligibility rule it fails."""
-    if view.banned:
-        return f"banned by a clinician{': ' + view.note if view.note else ''}"
-    if view.damage:
-        return f"damaged: {view.damage}"
-    if view.lyrics == "vocal":
-        vocal = [r for r in view.reasons if r.claim == "vocal"]
-        if vocal:
-            strongest = max(vocal, key=lambda r: r.weight)
-            return f"{strongest.source}: {strongest.detail}"
-    if view.review_reasons:
-        return "; ".join(view.review_reasons)
-    if view.ineligible_reasons:
-        return view.ineligible_reasons[0]
-    return f"lyrics status {view.lyrics}: no positive evidence of being instrumental"

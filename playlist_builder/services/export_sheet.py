@@ -24,6 +24,7 @@ from playlist_builder.export.sheet import (
 from playlist_builder.export.timeline import FORM_NAMES, FORMS, MIX, mix_overlaps, start_times, total_length
 from playlist_builder.model import Arc, Features, PlanItem, SessionPlan, Track
 from playlist_builder.services.export_files import track_label
+from playlist_builder.services.views import held_back
 
 SHEET_FORMATS = (".html", ".htm", ".md")
 PLOT_FORMATS = (".png",)
@@ -87,8 +88,6 @@ def _beat(features: Features | None) -> str:
 
 def _held_back(library: Library) -> tuple[tuple[HeldBackTrack, ...], int]:
     """The library's tracks kept out of sessions and why (the demo's list), the first few of them."""
-    from playlist_builder.services.demo import held_back  # the one list; demo imports this module
-
     held = held_back(library)
     shown = tuple(HeldBackTrack(f"{h.title} [{h.lyrics}]", h.reason) for h in held[:SHOWN_HELD_BACK])
     return shown, max(0, len(held) - SHOWN_HELD_BACK)

@@ -384,3 +384,46 @@ def show_track(library: Library, ref: str) -> TrackDetail:
         features=None if features is None else features_view(features),
         analysis_error=library.features_error(track.id) if track.id is not None else None,
     )
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """A track kept out of sessions, and why (the demo and the session sheet list them)."""
+
+    track_id: int
+    title: str
+    lyrics: str
+    reason: str
+
+
+def held_back(library: Library) -> list[HeldBack]:
+    """Every present track that cannot enter a session (by the one eligibility rule), with the reason."""
+    return [
+        HeldBack(
+            track_id=int(view.id or 0),
+            title=view.title,
+            lyrics=view.lyrics or "not classified",
+            reason=_main_reason(view),
+        )
+        for view in describe_tracks(library, library.list_tracks(missing=False))
+        if not view.eligible
+    ]
+
+
+def _main_reason(view: TrackView) -> str:
+    """The most telling reason a track is out: damage, a ban, its strongest vocal evidence, or what
+    review waits for; else the first condition of the eligibility rule it fails."""
+    if view.banned:
+        return f"banned by a clinician{': ' + view.note if view.note else ''}"
+    if view.damage:
+        return f"damaged: {view.damage}"
+    if view.lyrics == "vocal":
+        vocal = [r for r in view.reasons if r.claim == "vocal"]
+        if vocal:
+            strongest = max(vocal, key=lambda r: r.weight)
+            return f"{strongest.source}: {strongest.detail}"
+    if view.review_reasons:
+        return "; ".join(view.review_reasons)
+    if view.ineligible_reasons:
+        return view.ineligible_reasons[0]
+    return f"lyrics status {view.lyrics}: no positive evidence of being instrumental"

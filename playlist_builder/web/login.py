@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -11,9 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from playlist_builder.services.users import authenticate
 from playlist_builder.web import auth
-
-if TYPE_CHECKING:
-    from playlist_builder.web.app import AppState
+from playlist_builder.web.base import AppState, render, set_session_cookie
 
 
 def _safe_next(target: str) -> str:
@@ -26,8 +23,6 @@ def _safe_next(target: str) -> str:
 def _form_page(
     request: Request, state: AppState, *, message: str = "", status: int = 200, name: str = ""
 ) -> Response:
-    from playlist_builder.web.app import render
-
     token = secrets.token_urlsafe(32)
     response = render(
         request,
@@ -52,8 +47,6 @@ def _form_page(
 
 async def login(request: Request, state: AppState) -> Response:
     """GET: the form. POST: check the CSRF pair, the rate limit, then the password."""
-    from playlist_builder.web.app import set_session_cookie
-
     local = await run_in_threadpool(lambda: state.local_mode)
     if local:
         return RedirectResponse("/", status_code=303)  # nothing to sign in to: the local single user

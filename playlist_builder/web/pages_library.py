@@ -11,8 +11,8 @@ from playlist_builder.services.decisions import decision_state, doubtful_windows
 from playlist_builder.services.library_page import STATES, LibraryFilter, library_page
 from playlist_builder.services.listening import loudness_strip, playable_file
 from playlist_builder.services.views import describe_track
-from playlist_builder.web.app import Ctx, page
 from playlist_builder.web.audio import audio_response
+from playlist_builder.web.base import Ctx, page
 from playlist_builder.web.svg import strip_svg
 
 STRIP_CACHE_SIZE = 64  # strips kept in memory (a strip is a few hundred numbers)

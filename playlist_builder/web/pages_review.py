@@ -22,7 +22,7 @@ from playlist_builder.services.decisions import (
 )
 from playlist_builder.services.library_page import held_tracks
 from playlist_builder.services.review import ReviewItem
-from playlist_builder.web.app import Ctx, page
+from playlist_builder.web.base import Ctx, page
 
 QUEUE_PAGE = 25  # held tracks shown at once: a clinician works down the list, it refills
 RECENT_SHOWN = 15

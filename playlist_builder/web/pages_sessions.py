@@ -28,7 +28,7 @@ from playlist_builder.services.web_exports import (
     mix_path,
     playlist_download,
 )
-from playlist_builder.web.app import Ctx, page
+from playlist_builder.web.base import Ctx, page
 from playlist_builder.web.svg import arc_svg
 
 SHEET_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"

@@ -12,8 +12,7 @@ import soundfile
 from category_signals import RATE, drum_loop, noise_with_chirps, pad, piano_pattern
 
 from playlist_builder.audio.analyzer import Ears, analyze_file, load_ears
-from playlist_builder.classify.engine import decide
-from playlist_builder.classify.evidence import build_evidence
+from playlist_builder.classify.engine import build_evidence, decide
 from playlist_builder.classify.rules import Rules, load_rules
 from playlist_builder.model import Category, Classification, LyricsStatus, Source, Track
 

@@ -26,9 +26,9 @@ from playlist_builder.model import Category, Source, Track
 from playlist_builder.services import review
 from playlist_builder.services.analyze import analyze_library
 from playlist_builder.services.classify import classify_library
-from playlist_builder.services.demo import held_back
 from playlist_builder.services.scan import scan_paths
 from playlist_builder.services.session import session_candidates
+from playlist_builder.services.views import held_back
 from tests.conftest import make_wav
 
 RATE = 16_000
