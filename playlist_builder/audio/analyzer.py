@@ -22,6 +22,7 @@ from playlist_builder.audio.features import FeatureAccumulator, spectrogram, to_
 from playlist_builder.audio.loudness import LoudnessMeter
 from playlist_builder.audio.nature import NatureAccumulator
 from playlist_builder.audio.version import ANALYZER_VERSION
+from playlist_builder.audio.vocal import DETECTOR as MUSICNN_DETECTOR
 from playlist_builder.audio.vocal import (
     MODEL_SAMPLE_RATE,
     VocalEvidence,
@@ -30,6 +31,7 @@ from playlist_builder.audio.vocal import (
     load_vocal_model,
     to_model_rate,
 )
+from playlist_builder.audio.voice_activity import DETECTOR as VOICE_ACTIVITY_DETECTOR
 from playlist_builder.audio.voice_activity import (
     VoiceActivityModel,
     WholeTrackListener,
@@ -71,6 +73,12 @@ class _Measurements:
     ears: list[EarWindow] = field(default_factory=list)
     plan: list[tuple[float, float]] = field(default_factory=list)
     frames_read: int = 0
+
+
+# The parts of an analysis that an ear's own version covers (audio/version.py), and the detector name
+# each one's windows carry: a new version of one ear re-hears a file with that ear alone (`rehear`).
+EAR_PARTS = ("musicnn", "voice_activity")
+DETECTOR_OF_PART = {"musicnn": MUSICNN_DETECTOR, "voice_activity": VOICE_ACTIVITY_DETECTOR}
 
 
 @dataclass(frozen=True)
@@ -254,6 +262,13 @@ def _measure_window(
     measured.features.add_window(window, spec)
     measured.nature.add_window(mono, spec)
     measured.beats.append(binaural.analyse_window(window, rate))
+    _musicnn_hears(measured, mono, rate, model, whole_track, start_s)
+
+
+def _musicnn_hears(
+    measured: _Measurements, mono: np.ndarray, rate: int, model: Ears, whole_track: bool, start_s: float
+) -> None:
+    """musicnn's evidence and windows for one sampled window (mono, at the file's rate)."""
     excerpt, first = _vocal_excerpt(mono, rate, whole_track)
     heard = to_model_rate(excerpt, rate)
     offset_s = start_s + first / rate
@@ -262,6 +277,71 @@ def _measure_window(
         evidence, windows = model.musicnn.ear_windows(heard[start:stop], offset_s + start / MODEL_SAMPLE_RATE)
         measured.vocal.append(evidence)
         measured.ears.extend(windows)
+
+
+def rehear(path: str | os.PathLike[str], stored: Features, model: Ears, parts: frozenset[str]) -> Features:
+    """`stored` with only the ears named in `parts` ("musicnn", "voice_activity") heard again, after a
+    new version of those ears: the file is decoded once more, by the decoder that analysed it, and the
+    ears hear exactly what a full analysis gives them (every second, the same sampled windows), but
+    nothing else is measured. AudioError when it cannot be done; a full analysis then redoes the file."""
+    unknown = parts - set(EAR_PARTS)
+    if unknown or not parts:
+        raise ValueError(f"rehear: not an ear of the analysis: {sorted(unknown) or 'none named'}")
+    decoders = (stored.decoder,) if stored.decoder in (decode.SOUNDFILE, decode.FFMPEG) else None
+    source = decode.open_audio(path, decoders=decoders) if decoders else decode.open_audio(path)
+    try:
+        info = source.info
+        rate = info.sample_rate
+        plan = decode.sampling_plan(info.duration_s)
+        windows = _WindowCollector(plan, rate) if "musicnn" in parts else None
+        listener = (
+            WholeTrackListener(model.voice_activity, rate, info.duration_s)
+            if "voice_activity" in parts
+            else None
+        )
+        measured = _Measurements(meter=LoudnessMeter(rate, info.channels))
+        length_s = READ_ALL_S if info.duration_s is None else info.duration_s + READ_OVERRUN_S
+        for block in source.read_window(0.0, length_s):
+            if not np.isfinite(block.sum()):
+                block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
+            if listener is not None:
+                listener.add(_mono(to_stereo(block)))
+            if windows is not None:
+                for first, window in windows.add(block):
+                    _rehear_window(measured, model, window, rate, len(plan) == 1, first)
+        if windows is not None:
+            for first, window in windows.finish():
+                _rehear_window(measured, model, window, rate, len(plan) == 1, first)
+        if listener is not None:
+            measured.ears.extend(listener.finish())
+    finally:
+        source.close()
+    detectors = {DETECTOR_OF_PART[part] for part in parts}
+    kept = [ear for ear in stored.ear_windows if ear.detector not in detectors]
+    updated = replace(
+        stored,
+        analyzer_version=ANALYZER_VERSION,
+        ear_windows=tuple(sorted([*kept, *measured.ears], key=lambda ear: (ear.start_s, ear.detector))),
+    )
+    if "musicnn" in parts:
+        vocal = combine_vocal_evidence(measured.vocal) if measured.vocal else None
+        updated = replace(
+            updated,
+            vocal_probability=_number(vocal.probability, 4) if vocal else 0.0,
+            vocal_windows=tuple(_number(v, 4) for v in vocal.window_probabilities) if vocal else (),
+            tags={name: _number(value, 4) for name, value in vocal.tags.items()} if vocal else {},
+        )
+    return updated
+
+
+def _rehear_window(
+    measured: _Measurements, model: Ears, window: np.ndarray, rate: int, whole_track: bool, first: float
+) -> None:
+    if window.shape[0] == 0:
+        return
+    stereo = to_stereo(window)
+    mono = stereo[:, 0] if stereo.shape[1] == 1 else stereo.mean(axis=1, dtype=np.float32)
+    _musicnn_hears(measured, mono, rate, model, whole_track, first / rate)
 
 
 def _features(measured: _Measurements, info: decode.AudioInfo, duration: float) -> Features:

