@@ -192,13 +192,21 @@ def _problem(
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
-    """The session cookie: HttpOnly, SameSite=Strict, Secure when the clinic's proxy speaks HTTPS."""
+    """The session cookie (see `set_strict_cookie`), for the whole site, as long as a session lasts."""
+    set_strict_cookie(request, response, auth.SESSION_COOKIE, token, path="/", max_age=auth.MAX_SESSION_S)
+
+
+def set_strict_cookie(
+    request: Request, response: Response, name: str, value: str, *, path: str, max_age: int | None = None
+) -> None:
+    """A cookie scripts cannot read (HttpOnly), never sent by another site (SameSite=Strict), Secure
+    when the clinic's proxy speaks HTTPS."""
     response.set_cookie(
-        auth.SESSION_COOKIE,
-        token,
+        name,
+        value,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
-        path="/",
-        max_age=auth.MAX_SESSION_S,
+        path=path,
+        max_age=max_age,
     )

@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from playlist_builder.services.users import authenticate
 from playlist_builder.web import auth
-from playlist_builder.web.base import AppState, render, set_session_cookie
+from playlist_builder.web.base import AppState, render, set_session_cookie, set_strict_cookie
 
 
 def _safe_next(target: str) -> str:
@@ -34,14 +34,7 @@ def _form_page(
         name=name,
         next=_safe_next(request.query_params.get("next", "/")),
     )
-    response.set_cookie(
-        auth.LOGIN_CSRF_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/login",
-    )
+    set_strict_cookie(request, response, auth.LOGIN_CSRF_COOKIE, token, path="/login")
     return response
 
 
