@@ -14,7 +14,7 @@ import json
 import statistics
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 
@@ -122,11 +122,15 @@ def alternate(
     warmup: int = 1,
     env: dict[str, str] | None = None,
     per_process: bool = False,
+    prepare: dict[str, Callable[[], None]] | None = None,
 ) -> dict[str, list[Run]]:
-    """Each command `runs` times in turn (after `warmup` uncounted rounds); every run must succeed."""
+    """Each command `runs` times in turn (after `warmup` uncounted rounds); every run must succeed.
+    `prepare[name]`, if given, runs (untimed) before every run of that command."""
     results: dict[str, list[Run]] = {name: [] for name in commands}
     for round_index in range(warmup + runs):
         for name, command in commands.items():
+            if prepare and name in prepare:
+                prepare[name]()
             run = run_once(command, env=env, per_process=per_process)
             if run.exit_code != 0:
                 raise SystemExit(f"{name} failed with exit code {run.exit_code}: {' '.join(command)}")
