@@ -44,6 +44,8 @@ def test_demo_builds_a_50_minute_session_without_decoys(demo_run) -> None:  # ty
     assert {item.phase for item in plan.items} == {"settle", "descend", "deep", "return", "ground"}
     held = {h.title for h in demo_run.held_back}
     assert held >= DECOY_TITLES
+    # only the decoys: every generated piece of music (the piano pieces too) is heard as instrumental
+    assert held == DECOY_TITLES
 
 
 def test_demo_writes_playlist_sheet_and_plot(demo_run) -> None:  # type: ignore[no-untyped-def]
