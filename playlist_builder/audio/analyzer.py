@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -323,15 +324,7 @@ def rehear(path: str | os.PathLike[str], stored: Features, model: Ears, parts: f
         analyzer_version=ANALYZER_VERSION,
         ear_windows=tuple(sorted([*kept, *measured.ears], key=lambda ear: (ear.start_s, ear.detector))),
     )
-    if "musicnn" in parts:
-        vocal = combine_vocal_evidence(measured.vocal) if measured.vocal else None
-        updated = replace(
-            updated,
-            vocal_probability=_number(vocal.probability, 4) if vocal else 0.0,
-            vocal_windows=tuple(_number(v, 4) for v in vocal.window_probabilities) if vocal else (),
-            tags={name: _number(value, 4) for name, value in vocal.tags.items()} if vocal else {},
-        )
-    return updated
+    return replace(updated, **_musicnn_fields(measured)) if "musicnn" in parts else updated
 
 
 def _rehear_window(
@@ -344,13 +337,22 @@ def _rehear_window(
     _musicnn_hears(measured, mono, rate, model, whole_track, first / rate)
 
 
+def _musicnn_fields(measured: _Measurements) -> dict[str, Any]:
+    """The Features fields musicnn's evidence fills: the voice probability, its windows, the tags."""
+    vocal = combine_vocal_evidence(measured.vocal) if measured.vocal else None
+    return {
+        "vocal_probability": _number(vocal.probability, 4) if vocal else 0.0,
+        "vocal_windows": tuple(_number(value, 4) for value in vocal.window_probabilities) if vocal else (),
+        "tags": {name: _number(value, 4) for name, value in vocal.tags.items()} if vocal else {},
+    }
+
+
 def _features(measured: _Measurements, info: decode.AudioInfo, duration: float) -> Features:
     """Assemble the Features value from the accumulated measurements."""
     spectral = measured.features.result()
     lufs = measured.meter.integrated()
     nature_score, nature_parts = measured.nature.result()
     binaural_beat, amplitude_beat = binaural.summarise(measured.beats)
-    vocal = combine_vocal_evidence(measured.vocal) if measured.vocal else None
     tempo = spectral["tempo_bpm"]
     return Features(
         analyzer_version=ANALYZER_VERSION,
@@ -381,15 +383,13 @@ def _features(measured: _Measurements, info: decode.AudioInfo, duration: float) 
             spectral["pulse_clarity"] or 0.0,
         ),
         nature_score=_number(nature_score, 3),
-        vocal_probability=_number(vocal.probability, 4) if vocal else 0.0,
         binaural=binaural_beat,
         amplitude_beat=amplitude_beat,
         nature_parts={name: _number(value, 3) for name, value in nature_parts.items()},
-        vocal_windows=tuple(_number(value, 4) for value in vocal.window_probabilities) if vocal else (),
-        tags={name: _number(value, 4) for name, value in vocal.tags.items()} if vocal else {},
         sampling_plan=tuple(measured.plan),
         decoder=info.decoder,
         ear_windows=tuple(sorted(measured.ears, key=lambda ear: (ear.start_s, ear.detector))),
+        **_musicnn_fields(measured),
     )
 
 
