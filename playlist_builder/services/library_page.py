@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from playlist_builder.model import (
     OverrideAction,
 )
 from playlist_builder.services.review import ReviewItem, open_review_reasons
+from playlist_builder.text import normalise_text
 
 # "ready": may enter sessions (the one eligibility rule); "kept-out": instrumental but not eligible
 # (not analysed yet, damaged, or no known length: the track page says which).
@@ -60,6 +62,14 @@ class LibraryEntry:
     category: str | None
     lyrics: str | None
     state: str
+
+    @functools.cached_property
+    def search_text(self) -> str:
+        """Title, artist and album as the search compares them (`normalise_text`: "arvo part" finds
+        "Arvo Pärt"), one per line so that a search never matches across two of them. Worked out at
+        the first search and kept with the cached entry."""
+        row = self.row
+        return "\n".join(normalise_text(value or "") for value in (row.title, row.artist, row.album))
 
 
 @dataclass(frozen=True)
@@ -164,7 +174,7 @@ def library_page(
     if page < 1:
         raise InputError("pages count from 1")
     entries, _ = _CACHE.entries(library)
-    needle = wanted.text.strip().casefold()
+    needle = normalise_text(wanted.text)
     matched = [
         entry
         for entry in entries
@@ -172,7 +182,7 @@ def library_page(
         and (not wanted.category or entry.category == wanted.category)
         and (not wanted.lyrics or entry.lyrics == wanted.lyrics)
         and (not wanted.state or entry.state == wanted.state)
-        and (not needle or _matches(entry.row, needle))
+        and (not needle or needle in entry.search_text)
     ]
     pages = max(1, -(-len(matched) // page_size))
     page = min(page, pages)
@@ -202,6 +212,3 @@ def held_tracks(library: Library, limit: int) -> tuple[list[ReviewItem], int]:
             items.append(ReviewItem(track, classification, verdict, tuple(reasons)))
     return items, len(held)
 
-
-def _matches(row: BrowseRow, needle: str) -> bool:
-    return any(needle in (value or "").casefold() for value in (row.title, row.artist, row.album))
