@@ -6,6 +6,7 @@ also asks the look-ups when they can still matter) and `engine.decide` use it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 from playlist_builder.classify.rules import (
@@ -25,6 +26,7 @@ from playlist_builder.model import (
     Source,
     Track,
 )
+from playlist_builder.text import format_duration
 
 # Aspects and claims beyond the model's lyrics/category/energy: `review` evidence never decides
 # anything by itself, it holds a track for a clinician (and keeps it from being passed automatically).
@@ -131,12 +133,6 @@ def curated_evidence(track: Track, rules: Rules) -> list[Evidence]:
 # --- voices ---------------------------------------------------------------------------------------------
 
 
-def clock(seconds: float) -> str:
-    """m:ss of a position in a track."""
-    whole = max(0, int(seconds))
-    return f"{whole // 60}:{whole % 60:02d}"
-
-
 def merge_windows(windows: Sequence[EarWindow]) -> tuple[tuple[float, float], ...]:
     """The stretches (start_s, end_s) covered by some windows, touching or overlapping ones joined."""
     merged: list[list[float]] = []
@@ -149,8 +145,14 @@ def merge_windows(windows: Sequence[EarWindow]) -> tuple[tuple[float, float], ..
 
 
 def describe_windows(stretches: Sequence[tuple[float, float]]) -> str:
-    """`0:12–0:15, 1:10–1:13` (at most WINDOWS_SHOWN, then how many more)."""
-    shown = ", ".join(f"{clock(start)}–{clock(end)}" for start, end in stretches[:WINDOWS_SHOWN])
+    """`0:12–0:15, 1:10–1:13` (at most WINDOWS_SHOWN, then how many more).
+
+    Whole seconds that hold the stretch (start down, end up): listening from the first to the second
+    hears all of it."""
+    shown = ", ".join(
+        f"{format_duration(math.floor(max(0.0, start)))}–{format_duration(math.ceil(end))}"
+        for start, end in stretches[:WINDOWS_SHOWN]
+    )
     more = len(stretches) - WINDOWS_SHOWN
     return shown + (f" and {more} more" if more > 0 else "")
 

@@ -13,20 +13,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from playlist_builder.export.arc_style import BAND_COLOURS, CATEGORY_COLOURS, TARGET_COLOUR, energy_ceiling
 from playlist_builder.export.sheet import PhaseSpan, SessionSheet, clock
 
 FIGURE_INCHES = (11.0, 5.2)  # fits an A4/Letter page in landscape next to the sheet
 DPI = 150
-# Calm, print-friendly colours; one per category so the tracks read at a glance.
-CATEGORY_COLOURS = {
-    "ambient": "#3b7dd8",
-    "binaural": "#8e5cc9",
-    "minimal": "#d9822b",
-    "nature": "#2f9e62",
-    "unclassified": "#7a7a7a",
-}
-BAND_COLOURS = ("#eef3fa", "#f7f7f7")  # alternate so neighbouring phases are told apart in greyscale too
-TARGET_COLOUR = "#222222"
 NUMBER_BOX = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8}
 
 
@@ -73,18 +64,9 @@ def _draw_tracks(axes: Axes, sheet: SessionSheet) -> set[str]:
     return seen
 
 
-def _energy_ceiling(sheet: SessionSheet) -> float:
-    """Top of the energy axis: room above the highest track or target, within 0..1."""
-    values = [t.energy for t in sheet.tracks] + [0.5]
-    for phase in sheet.phases:
-        if not math.isnan(phase.energy_start):
-            values += [phase.energy_start, phase.energy_end]
-    return min(1.0, max(values) + 0.15)
-
-
 def render_arc_png(sheet: SessionSheet) -> bytes:
     """The arc picture as PNG bytes."""
-    top = _energy_ceiling(sheet)
+    top = energy_ceiling(sheet)
     figure = Figure(figsize=FIGURE_INCHES, dpi=DPI)
     FigureCanvasAgg(figure)
     axes = figure.subplots()

@@ -211,4 +211,3 @@ def held_tracks(library: Library, limit: int) -> tuple[list[ReviewItem], int]:
         if reasons:
             items.append(ReviewItem(track, classification, verdict, tuple(reasons)))
     return items, len(held)
-

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
+from playlist_builder.export.arc_style import BAND_COLOURS, CATEGORY_COLOURS, TARGET_COLOUR, energy_ceiling
 from playlist_builder.export.sheet import SessionSheet, clock
 from playlist_builder.services.listening import SILENCE_DB, Strip
 
@@ -16,23 +17,10 @@ STRIP_WIDTH, STRIP_HEIGHT = 1000, 90
 TICK_MINUTES = (1, 2, 5, 10, 15, 30)  # tick spacing candidates; the first giving at most 14 ticks wins
 
 
-def _colours() -> tuple[dict[str, str], tuple[str, str], str]:
-    # One palette: the exported PNG's (imported here, late, because it pulls in matplotlib).
-    from playlist_builder.export.plot import BAND_COLOURS, CATEGORY_COLOURS, TARGET_COLOUR
-
-    return CATEGORY_COLOURS, BAND_COLOURS, TARGET_COLOUR
-
-
-def _ceiling(sheet: SessionSheet) -> float:
-    from playlist_builder.export.plot import _energy_ceiling
-
-    return _energy_ceiling(sheet)
-
-
 def arc_svg(sheet: SessionSheet) -> Markup:
     """The arc: phase bands, the dashed target energy, and each track as a numbered bar at its energy."""
-    categories, bands, target_colour = _colours()
-    top = _ceiling(sheet)
+    categories, bands, target_colour = CATEGORY_COLOURS, BAND_COLOURS, TARGET_COLOUR
+    top = energy_ceiling(sheet)
     left, right = ARC_MARGIN["left"], ARC_WIDTH - ARC_MARGIN["right"]
     upper, lower = ARC_MARGIN["top"], ARC_HEIGHT - ARC_MARGIN["bottom"]
     total_min = max(sheet.total_s, 1.0) / 60.0

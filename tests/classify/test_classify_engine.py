@@ -9,7 +9,7 @@ import pytest
 from classify_fixtures import ear_windows, make_features, make_track
 
 from playlist_builder.classify.engine import classify_track, combine, input_hash
-from playlist_builder.classify.evidence import gather_evidence
+from playlist_builder.classify.evidence import WINDOWS_SHOWN, describe_windows, gather_evidence
 from playlist_builder.classify.lookups import (
     FOUND,
     NOT_FOUND,
@@ -422,3 +422,11 @@ def test_evidence_that_cannot_be_computed_is_unknown_never_passed(rules: Rules) 
     result = classify_track(make_track(title="Ruhe (Instrumental)"), features, [], rules)
     assert result.lyrics is UNKNOWN
     assert any("could not be computed" in reason for reason in result.review_reasons)
+
+
+def test_named_stretches_are_whole_seconds_that_hold_the_voice() -> None:
+    # the start rounds down and the end up, so listening from one to the other hears all of it
+    assert describe_windows([(29.6, 32.592)]) == "0:29–0:33"
+    assert describe_windows([(3725.2, 3728.0)]) == "1:02:05–1:02:08"  # an hour in: h:mm:ss
+    many = [(float(10 * i), float(10 * i + 3)) for i in range(WINDOWS_SHOWN + 2)]
+    assert describe_windows(many).endswith("0:50–0:53 and 2 more")
