@@ -19,7 +19,6 @@ TICK_MINUTES = (1, 2, 5, 10, 15, 30)  # tick spacing candidates; the first givin
 
 def arc_svg(sheet: SessionSheet) -> Markup:
     """The arc: phase bands, the dashed target energy, and each track as a numbered bar at its energy."""
-    categories, bands, target_colour = CATEGORY_COLOURS, BAND_COLOURS, TARGET_COLOUR
     top = energy_ceiling(sheet)
     left, right = ARC_MARGIN["left"], ARC_WIDTH - ARC_MARGIN["right"]
     upper, lower = ARC_MARGIN["top"], ARC_HEIGHT - ARC_MARGIN["bottom"]
@@ -42,7 +41,7 @@ def arc_svg(sheet: SessionSheet) -> Markup:
         x0, x1 = x(phase.start_s), x(phase.end_s)
         parts.append(
             f'<rect x="{x0}" y="{upper}" width="{max(0.0, x1 - x0):.1f}" height="{lower - upper}" '
-            f'fill="{bands[index % 2]}"/>'
+            f'fill="{BAND_COLOURS[index % 2]}"/>'
         )
         parts.append(
             f'<text x="{(x0 + x1) / 2:.1f}" y="{upper + 22}" text-anchor="middle" class="arc-phase">'
@@ -74,7 +73,7 @@ def arc_svg(sheet: SessionSheet) -> Markup:
     if target and len(target) == len(sheet.phases):
         points = " ".join(f"{a},{b} {c},{d}" for a, b, c, d in target)
         parts.append(
-            f'<polyline points="{points}" fill="none" stroke="{target_colour}" stroke-width="2" '
+            f'<polyline points="{points}" fill="none" stroke="{TARGET_COLOUR}" stroke-width="2" '
             'stroke-dasharray="7 5" class="arc-target"/>'
         )
     for before, after in zip(sheet.tracks, sheet.tracks[1:], strict=False):
@@ -83,7 +82,7 @@ def arc_svg(sheet: SessionSheet) -> Markup:
             f'y2="{y(after.energy)}" stroke="#9aa5b1" stroke-width="1"/>'
         )
     for track in sheet.tracks:
-        colour = categories.get(track.category, categories["unclassified"])
+        colour = CATEGORY_COLOURS.get(track.category, CATEGORY_COLOURS["unclassified"])
         x0, x1 = x(track.start_s), x(track.start_s + track.duration_s)
         parts.append(
             f'<line x1="{x0}" x2="{x1}" y1="{y(track.energy)}" y2="{y(track.energy)}" stroke="{colour}" '
@@ -97,7 +96,7 @@ def arc_svg(sheet: SessionSheet) -> Markup:
         )
     legend_x = right - 10
     for category in sorted({t.category for t in sheet.tracks}, reverse=True):
-        colour = categories.get(category, categories["unclassified"])
+        colour = CATEGORY_COLOURS.get(category, CATEGORY_COLOURS["unclassified"])
         legend_x -= 22 + 10 * len(category)
         parts.append(f'<rect x="{legend_x}" y="{lower - 26}" width="13" height="13" fill="{colour}"/>')
         parts.append(f'<text x="{legend_x + 17}" y="{lower - 14}" class="arc-tick">{escape(category)}</text>')
